@@ -1,0 +1,41 @@
+"""Progress bars for long work, silenced by ``--quiet``, by ``SEIZUREPRED_QUIET=1`` and under pytest."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
+
+from tqdm.auto import tqdm
+
+T = TypeVar("T")
+
+_QUIET = False
+
+
+def set_quiet(quiet: bool) -> None:
+    """Turn progress bars off (``True``) or on for this process."""
+    global _QUIET
+    _QUIET = bool(quiet)
+
+
+def is_quiet() -> bool:
+    """Whether progress bars are off (``--quiet``, ``SEIZUREPRED_QUIET=1`` or running under pytest)."""
+    return _QUIET or os.environ.get("SEIZUREPRED_QUIET") == "1" or "PYTEST_CURRENT_TEST" in os.environ
+
+
+def progress(iterable: Iterable[T], *, desc: str, total: int | None = None, unit: str = "it") -> Iterator[T]:
+    """Wrap ``iterable`` in a tqdm bar on stderr unless progress is silenced.
+
+    Parameters
+    ----------
+    iterable : iterable
+        Items to iterate over.
+    desc : str
+        Short label shown before the bar.
+    total : int or None
+        Number of items when ``iterable`` has no ``len``.
+    unit : str
+        Unit name shown by tqdm.
+    """
+    return iter(tqdm(iterable, desc=desc, total=total, unit=unit, disable=is_quiet(), leave=False, dynamic_ncols=True))

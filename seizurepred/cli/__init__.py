@@ -1,0 +1,1 @@
+"""The ``seizurepred`` command-line interface (click)."""

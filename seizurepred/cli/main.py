@@ -1,0 +1,74 @@
+"""Root of the ``seizurepred`` command line.
+
+Sub-commands live in their own modules and are imported only when invoked, so ``seizurepred manifest show``
+does not pay for importing torch. Errors of the project's own type are printed as one line (no traceback) and
+exit with status 2.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+
+import click
+
+from seizurepred._progress import set_quiet
+from seizurepred._version import __version__
+from seizurepred.errors import SeizurepredError
+
+#: command name -> (module, attribute, one-line help)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "manifest": ("seizurepred.cli.manifest_cmd", "manifest", "Build and show CHB-MIT case manifests."),
+    "synth": ("seizurepred.cli.synth_cmd", "synth", "Write a synthetic patient as EDF files in the CHB-MIT layout."),
+    "labels": ("seizurepred.cli.labels_cmd", "labels", "Preictal/interictal eligibility report for a patient."),
+    "cache": ("seizurepred.cli.cache_cmd", "cache", "Build the preprocessed signal cache of a patient."),
+    "train": ("seizurepred.cli.train_cmd", "train", "Train one model for one preictal length and one fold."),
+    "sweep": ("seizurepred.cli.sweep_cmd", "sweep", "Sweep preictal lengths for a patient and pick the OPP."),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose sub-commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, attr, help_text = COMMANDS[cmd_name]
+        try:
+            return getattr(importlib.import_module(module), attr)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+
+            @click.command(cmd_name, help=f"{help_text} (not available in this build: {module} is missing)")
+            def _missing() -> None:
+                raise click.ClickException(f"'{cmd_name}' is not available in this build.")
+
+            return _missing
+
+    def invoke(self, ctx: click.Context):  # noqa: D102 - click API
+        try:
+            return super().invoke(ctx)
+        except SeizurepredError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="seizurepred")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars and only warnings in the log.")
+@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+def cli(quiet: bool, verbose: int) -> None:
+    """Patient-specific seizure prediction from scalp EEG (CHB-MIT layout)."""
+    set_quiet(quiet)
+    level = logging.WARNING if quiet else (logging.DEBUG if verbose >= 2 else logging.INFO)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("seizurepred").setLevel(level)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    cli()

@@ -1,0 +1,32 @@
+"""The project's own exception types.
+
+Every error that bad input can cause is one of these, with a one-line message that names the file and line, or
+the parameter, the allowed values and what was received.
+"""
+
+
+class SeizurepredError(Exception):
+    """Base class of every error seizurepred raises on purpose."""
+
+
+class ConfigError(SeizurepredError, ValueError):
+    """An invalid parameter or configuration value.
+
+    Message grammar: ``Invalid value for 'NAME': allowed ...; got ...``.
+    """
+
+
+class ManifestError(SeizurepredError, ValueError):
+    """A summary, annotation or manifest file that cannot be parsed; names the file and, for text, the line."""
+
+
+class EDFError(SeizurepredError, OSError):
+    """An EDF file that cannot be read as such (truncated, inconsistent header, not EDF); names the file."""
+
+
+class MontageError(SeizurepredError, ValueError):
+    """A recording lacks a channel of the requested canonical channel set; names the file and the channels."""
+
+
+class CacheError(SeizurepredError, OSError):
+    """A signal-cache entry that is missing, stale or corrupt; names the entry."""

@@ -1,0 +1,1 @@
+"""Everything that touches files: summaries, annotations, manifests and EDF recordings."""
