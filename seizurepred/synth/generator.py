@@ -1,0 +1,297 @@
+"""Write a synthetic patient in the real CHB-MIT layout and return its ground truth.
+
+``generate_patient(out_dir, config=...)`` writes ``out_dir/<patient>/<patient>_NN.edf`` (plain EDF, 1-s records,
+256 Hz, physical -800..800 µV over digital -2048..2047, the 23 real labels with the duplicated ``T8-P8``) and
+``out_dir/<patient>/<patient>-summary.txt`` in the real format, plus ``<patient>-synth-truth.json``. Files are
+generated one at a time (peak memory ~0.5 GB for a 1-h file), each from its own random stream derived from
+the seed, so the output is byte-identical for the same config on the same platform.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seizurepred._progress import progress
+from seizurepred._validate import check_number
+from seizurepred.config import config_to_dict
+from seizurepred.io.edf_write import CHBMIT_DIGITAL_RANGE, CHBMIT_PHYSICAL_RANGE_UV, write_edf
+from seizurepred.io.manifest import Manifest, Recording
+from seizurepred.synth.background import (
+    PatientModel,
+    StateTimeline,
+    add_artefacts,
+    background,
+    build_timeline,
+    make_patient_model,
+)
+from seizurepred.synth.config import SFREQ, SynthConfig
+from seizurepred.synth.events import add_signature, seizure_field, signature_ramp
+from seizurepred.synth.head import bipolar_of, derivation_matrix
+from seizurepred.synth.layout import FilePlan, plan_patient, summary_text
+
+logger = logging.getLogger(__name__)
+
+#: Surrogate date of the patient clock's midnight (EDF keeps two-digit years, 1985-2084).
+BASE_DATE = datetime(2076, 11, 6)
+_DUMMY = ("-", ".")
+
+
+@dataclass(frozen=True)
+class SynthSeizure:
+    """One planted seizure.
+
+    Attributes
+    ----------
+    seizure_id : int
+        Chronological index from 0.
+    file_name : str
+        File holding it.
+    onset_s, offset_s : float
+        Seconds from the file start.
+    onset_clock_s, offset_clock_s : float
+        On the patient clock.
+    """
+
+    seizure_id: int
+    file_name: str
+    onset_s: float
+    offset_s: float
+    onset_clock_s: float
+    offset_clock_s: float
+
+
+@dataclass(frozen=True)
+class SynthTruth:
+    """Ground truth of a generated patient.
+
+    Attributes
+    ----------
+    patient : str
+        Case name.
+    config : SynthConfig
+        The config it was generated with.
+    files : tuple of FilePlan
+        Every file (name, clock times, channels, seizures).
+    seizures : tuple of SynthSeizure
+        Every seizure, chronological.
+    null : bool
+        True when no preictal signature was planted (``null`` or strength 0).
+    focus : str
+        Focus electrode of seizures and signature.
+    focal_channels : tuple of str
+        Bipolar labels (of the 23) that touch the focus: where the signature is strongest.
+    signature_hz : float
+        Centre of the signature band.
+    """
+
+    patient: str
+    config: SynthConfig
+    files: tuple[FilePlan, ...]
+    seizures: tuple[SynthSeizure, ...]
+    null: bool
+    focus: str
+    focal_channels: tuple[str, ...]
+    signature_hz: float
+
+    def truth_manifest(self) -> Manifest:
+        """The manifest that parsing the written summary must give (recordings, times, channels, seizures)."""
+        recs = tuple(
+            Recording(f.file_name, float(f.start_clock_s), float(f.end_clock_s), f.channels, f.seizures)
+            for f in self.files
+        )
+        return Manifest(
+            case=self.patient, sfreq=float(SFREQ), recordings=recs, source=f"{self.patient}-summary.txt"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (written next to the EDF files as ``<patient>-synth-truth.json``)."""
+        return {
+            "patient": self.patient,
+            "config": config_to_dict(self.config),
+            "null": self.null,
+            "focus": self.focus,
+            "focal_channels": list(self.focal_channels),
+            "signature_hz": self.signature_hz,
+            "seizures": [dataclasses.asdict(s) for s in self.seizures],
+            "manifest": self.truth_manifest().to_dict(),
+        }
+
+
+def _seizures(plans: tuple[FilePlan, ...]) -> tuple[SynthSeizure, ...]:
+    out = []
+    for f in plans:
+        for sz in f.seizures:
+            out.append((f.start_clock_s + sz.onset_s, f, sz))
+    out.sort(key=lambda x: x[0])
+    return tuple(
+        SynthSeizure(i, f.file_name, sz.onset_s, sz.offset_s, on, f.start_clock_s + sz.offset_s)
+        for i, (on, f, sz) in enumerate(out)
+    )
+
+
+def _ecg(rng: np.random.Generator, n_samples: int) -> np.ndarray:
+    """A crude ECG (QRS-like biphasic spikes at 80-120 bpm), float32 µV."""
+    rr = rng.uniform(0.5, 0.75) * SFREQ
+    beats = np.cumsum(rr * (1.0 + 0.05 * rng.standard_normal(int(n_samples / rr) + 2))).astype(np.int64)
+    train = np.zeros(n_samples, dtype=np.float32)
+    train[beats[beats < n_samples]] = 1.0
+    t = np.arange(-8, 9) / SFREQ
+    qrs = (-t / 0.012 * np.exp(-0.5 * (t / 0.012) ** 2) * 300.0).astype(np.float32)
+    return np.convolve(train, qrs, mode="same").astype(np.float32)
+
+
+def _file_uv(
+    plan: FilePlan,
+    *,
+    config: SynthConfig,
+    model: PatientModel,
+    timeline: StateTimeline,
+    onsets: tuple[float, ...],
+) -> np.ndarray:
+    """Monopolar µV of one file, shape (n_electrodes, n_samples), float32."""
+    rng = np.random.default_rng(np.random.SeedSequence([config.seed, 2, plan.index]))
+    n = plan.n_samples
+    mono = background(rng, model, timeline, start_clock_s=plan.start_clock_s, n_samples=n)
+    if config.artefacts:
+        add_artefacts(mono, rng, 1.0 - timeline.at("sleep", plan.start_clock_s, n))
+    ramp = signature_ramp(
+        plan.start_clock_s,
+        n,
+        onsets_clock_s=onsets,
+        preictal_s=config.preictal_min * 60.0,
+        strength=config.strength,
+    )
+    add_signature(mono, rng, ramp, focus=model.focus, centre_hz=model.signature_hz)
+    for sz in plan.seizures:
+        a, b = int(sz.onset_s * SFREQ), int(sz.offset_s * SFREQ)
+        mono[:, a:b] += seizure_field(rng, n_samples=b - a, focus=model.focus)
+    return mono
+
+
+def _to_digital(uv: np.ndarray) -> np.ndarray:
+    """µV -> int16 digital under the CHB-MIT calibration, in float32 and in place (as ``uv_to_digital``)."""
+    (pmin, pmax), (dmin, dmax) = CHBMIT_PHYSICAL_RANGE_UV, CHBMIT_DIGITAL_RANGE
+    uv *= np.float32((dmax - dmin) / (pmax - pmin))
+    uv += np.float32(dmin - pmin * (dmax - dmin) / (pmax - pmin))
+    np.rint(uv, out=uv)
+    np.clip(uv, -32768, 32767, out=uv)
+    return uv.astype(np.int16)
+
+
+def _file_digital(plan: FilePlan, mono: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, list[int]]:
+    """Bipolar channels of ``plan.channels`` as int16 digital values, and the digital minimum per channel."""
+    eeg = [lab for lab in plan.channels if lab not in _DUMMY and lab != "ECG"]
+    bip = derivation_matrix(tuple(eeg)) @ mono
+    rows = iter(_to_digital(bip))
+    out = np.zeros((len(plan.channels), mono.shape[1]), dtype=np.int16)
+    dmins = []
+    for i, lab in enumerate(plan.channels):
+        if lab in _DUMMY:
+            dmins.append(0)  # dummy: digital min == max == 0, all samples 0
+            continue
+        out[i] = _to_digital(_ecg(rng, mono.shape[1])) if lab == "ECG" else next(rows)
+        dmins.append(CHBMIT_DIGITAL_RANGE[0])
+    return out, dmins
+
+
+def _write_file(path: Path, plan: FilePlan, digital: np.ndarray, dmins: list[int], patient: str) -> None:
+    dmaxs = [CHBMIT_DIGITAL_RANGE[1] if d != 0 else 0 for d in dmins]
+    write_edf(
+        path,
+        digital,
+        labels=plan.channels,
+        sfreq=SFREQ,
+        start=BASE_DATE + timedelta(seconds=plan.start_clock_s),
+        digital_min=dmins,
+        digital_max=dmaxs,
+        patient_id=patient,
+        recording_id="seizurepred synthetic",
+    )
+
+
+def plan_truth(config: SynthConfig) -> tuple[SynthTruth, PatientModel]:
+    """The ground truth and the patient model of ``config`` without writing anything."""
+    plans = plan_patient(config)
+    model = make_patient_model(np.random.default_rng(np.random.SeedSequence([config.seed, 1])))
+    truth = SynthTruth(
+        patient=config.patient,
+        config=config,
+        files=plans,
+        seizures=_seizures(plans),
+        null=config.strength == 0.0,
+        focus=model.focus,
+        focal_channels=bipolar_of((model.focus,)),
+        signature_hz=model.signature_hz,
+    )
+    return truth, model
+
+
+def _write_one(
+    plan: FilePlan, config: SynthConfig, model: PatientModel, timeline: StateTimeline, onsets: tuple[float, ...],
+    folder: Path,
+) -> str:  # fmt: skip
+    """Generate and write one file (top level so that worker processes can run it)."""
+    mono = _file_uv(plan, config=config, model=model, timeline=timeline, onsets=onsets)
+    rng = np.random.default_rng(np.random.SeedSequence([config.seed, 4, plan.index]))
+    digital, dmins = _file_digital(plan, mono, rng)
+    del mono
+    _write_file(folder / plan.file_name, plan, digital, dmins, config.patient)
+    return plan.file_name
+
+
+def generate_patient(out_dir: str | Path, *, config: SynthConfig, n_jobs: int = 1) -> SynthTruth:
+    """Write a synthetic patient under ``out_dir/<patient>/`` and return its ground truth.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Data root; the patient folder is created in it (existing files of the same names are replaced).
+    config : SynthConfig
+        What to generate.
+    n_jobs : int
+        Worker processes writing files in parallel (each needs ~0.6 GB for 1-h files). The bytes written do
+        not depend on it: every file has its own random stream.
+
+    Returns
+    -------
+    SynthTruth
+    """
+    check_number("n_jobs", n_jobs, min_value=1, max_value=64, integer=True)
+    truth, model = plan_truth(config)
+    plans = truth.files
+    folder = Path(out_dir) / config.patient
+    folder.mkdir(parents=True, exist_ok=True)
+    t0 = plans[0].start_clock_s
+    timeline = build_timeline(
+        np.random.default_rng(np.random.SeedSequence([config.seed, 3])),
+        t0_clock_s=t0,
+        span_s=plans[-1].end_clock_s - t0,
+        seizure_ends_clock_s=tuple(s.offset_clock_s for s in truth.seizures),
+    )
+    onsets = tuple(s.onset_clock_s for s in truth.seizures)
+    logger.info(
+        "synth %s: %d files, %d seizures, seed %d", config.patient, len(plans), len(onsets), config.seed
+    )
+    args = (config, model, timeline, onsets, folder)
+    desc = f"synth {config.patient}"
+    if n_jobs == 1 or len(plans) == 1:
+        for plan in progress(plans, desc=desc, unit="file"):
+            _write_one(plan, *args)
+    else:
+        with ProcessPoolExecutor(max_workers=min(n_jobs, len(plans))) as pool:
+            futures = [pool.submit(_write_one, plan, *args) for plan in plans]
+            for fut in progress(as_completed(futures), desc=desc, total=len(futures), unit="file"):
+                fut.result()
+    (folder / f"{config.patient}-summary.txt").write_text(summary_text(plans), encoding="ascii", newline="\n")
+    truth_path = folder / f"{config.patient}-synth-truth.json"
+    truth_path.write_text(json.dumps(truth.to_dict(), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return truth
