@@ -1,0 +1,121 @@
+"""``seizurepred sweep``: sweep preictal lengths for one patient, compute CIOPR and pick the OPP."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+import click
+
+from seizurepred.cli.options import add_options, data_options, resolve_inputs
+
+
+def _overrides(config, *, preictal_min, protocol, model, repeats, max_folds, max_epochs, device, seed):
+    from seizurepred.sweep.config import SweepConfig
+
+    changes = {}
+    if preictal_min:
+        changes["preictal_mins"] = tuple(int(k) for k in preictal_min)
+    for name, value in (
+        ("protocol", protocol),
+        ("model", model),
+        ("repeats", repeats),
+        ("max_folds", max_folds),
+        ("seed", seed),
+    ):
+        if value is not None:
+            changes[name] = value
+    train = config.train
+    if max_epochs is not None:
+        train = dataclasses.replace(train, max_epochs=max_epochs)
+    if device is not None:
+        train = dataclasses.replace(train, device=device)
+    return SweepConfig(
+        **{**{f.name: getattr(config, f.name) for f in dataclasses.fields(config)}, **changes, "train": train}
+    )
+
+
+@click.command("sweep")
+@add_options(data_options)
+@click.option(
+    "-k", "--preictal-min", type=int, multiple=True, help="Preictal length in minutes (repeatable)."
+)
+@click.option("--protocol", type=click.Choice(["paper", "chronological"]), help="Split protocol.")
+@click.option("--model", help="Registered model name (small, cnn_transformer, bandpower_logreg).")
+@click.option("--repeats", type=int, help="Repetitions of every fold (the paper: 4).")
+@click.option("--max-folds", type=int, help="Only the first N held-out seizures per length (quick runs).")
+@click.option("--max-epochs", type=int, help="Override the training epochs.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Training device.")
+@click.option("--seed", type=int, help="Base seed.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder [default: runs/<patient>-<protocol>].",
+)
+@click.option(
+    "--resume/--no-resume",
+    default=True,
+    show_default=True,
+    help="Reuse finished folds in --out (refused if made with another config).",
+)
+def sweep(
+    patient,
+    data_root,
+    synthetic,
+    config_path,
+    preictal_min,
+    protocol,
+    model,
+    repeats,
+    max_folds,
+    max_epochs,
+    device,
+    seed,
+    out_dir,
+    cache_dir,
+    resume,
+) -> None:
+    """Sweep preictal lengths for a patient, compute CIOPR per seizure and pick the OPP.
+
+    Writes segments/pooled/ciopr/events tables (CSV + JSON), summary.json, report.md and continuous.png to
+    --out. Interrupted runs continue where they stopped when run again.
+
+    \b
+    Examples:
+      seizurepred sweep --synthetic
+      seizurepred sweep --patient chb01 --data-root /data/chbmit --config experiments/paper.toml
+    """
+    from seizurepred.sweep import prepare_patient, run_sweep
+
+    patient, data_root, cache_dir, base, note = resolve_inputs(
+        patient, data_root, synthetic, cache_dir, config_path
+    )
+    config = _overrides(
+        base,
+        preictal_min=preictal_min,
+        protocol=protocol,
+        model=model,
+        repeats=repeats,
+        max_folds=max_folds,
+        max_epochs=max_epochs,
+        device=device,
+        seed=seed,
+    )
+    out_dir = out_dir or Path("runs") / f"{patient}-{config.protocol}"
+    data = prepare_patient(
+        patient,
+        data_root=data_root,
+        cache_dir=cache_dir,
+        channels=config.channels,
+        preprocess=config.preprocess,
+        on_missing=config.on_missing,
+    )
+    click.echo(data.report.summary(), err=True)
+    result = run_sweep(data, config=config, out_dir=out_dir, resume=resume)
+    from seizurepred.reporting import render_report, write_sweep
+
+    written = write_sweep(result, out_dir, data_note=note)
+    click.echo(render_report(result, data_note=note))
+    click.echo(f"Wrote {', '.join(sorted(written))} to {out_dir}{os.sep}", err=True)

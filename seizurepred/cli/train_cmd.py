@@ -1,0 +1,111 @@
+"""``seizurepred train``: train one model for one preictal length and one held-out seizure (fold)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import click
+
+from seizurepred.cli.options import add_options, data_options, resolve_inputs
+
+
+@click.command("train")
+@add_options(data_options)
+@click.option("-k", "--preictal-min", type=int, default=60, show_default=True, help="Preictal length (min).")
+@click.option(
+    "--fold", type=int, default=0, show_default=True, help="Fold number (held-out seizure, 0-based)."
+)
+@click.option("--repeat", type=int, default=0, show_default=True, help="Repeat number (seeds the split).")
+@click.option("--protocol", type=click.Choice(["paper", "chronological"]), help="Split protocol.")
+@click.option("--model", help="Registered model name (small, cnn_transformer, bandpower_logreg).")
+@click.option("--max-epochs", type=int, help="Override the training epochs.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Training device.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder [default: runs/<patient>-train].",
+)
+def train(
+    patient,
+    data_root,
+    synthetic,
+    config_path,
+    cache_dir,
+    preictal_min,
+    fold,
+    repeat,
+    protocol,
+    model,
+    max_epochs,
+    device,
+    out_dir,
+) -> None:
+    """Train one model for one preictal length and one fold, with a progress bar per epoch.
+
+    Writes the checkpoint (checkpoints/<fold>.pt, resumable), the fold's results (folds/<fold>.json + .npz) and
+    the training history (<fold>-history.csv) to --out.
+
+    \b
+    Examples:
+      seizurepred train --synthetic -k 30 --fold 0
+      seizurepred train --patient chb01 --data-root /data/chbmit -k 60 --fold 0 --model cnn_transformer
+    """
+    from seizurepred.evaluation.tables import write_csv
+    from seizurepred.sweep import plan_folds, prepare_patient
+    from seizurepred.sweep.fold import run_fold, save_fold
+
+    patient, data_root, cache_dir, base, _ = resolve_inputs(
+        patient, data_root, synthetic, cache_dir, config_path
+    )
+    train_cfg = base.train
+    if max_epochs is not None:
+        train_cfg = dataclasses.replace(train_cfg, max_epochs=max_epochs)
+    if device is not None:
+        train_cfg = dataclasses.replace(train_cfg, device=device)
+    config = dataclasses.replace(
+        base,
+        preictal_mins=(preictal_min,),
+        repeats=repeat + 1,
+        max_folds=None,
+        train=train_cfg,
+        protocol=protocol or base.protocol,
+        model=model or base.model,
+    )
+    data = prepare_patient(
+        patient,
+        data_root=data_root,
+        cache_dir=cache_dir,
+        channels=config.channels,
+        preprocess=config.preprocess,
+        on_missing=config.on_missing,
+    )
+    folds, skipped = plan_folds(data, config=config)
+    mine = [f for f in folds if f[1] == repeat]
+    if not mine:
+        reason = "; ".join(s["reason"] for s in skipped) or "no fold"
+        raise click.ClickException(f"{patient} at {preictal_min} min: nothing to train ({reason}).")
+    if not 0 <= fold < len(mine):
+        raise click.BadParameter(
+            f"allowed 0..{len(mine) - 1} for {patient} at {preictal_min} min; got {fold}.",
+            param_hint="'--fold'",
+        )
+    k, rep, index, split = mine[fold]
+    click.echo(
+        f"{patient}, {k} min, fold {fold} (held-out seizure {split.test_seizure_id}): {split.sizes()}",
+        err=True,
+    )
+    out_dir = out_dir or Path("runs") / f"{patient}-train"
+    outcome = run_fold(data, index, split, config=config, preictal_min=k, repeat=rep, work_dir=out_dir)
+    save_fold(outcome, out_dir / "folds")
+    write_csv(list(outcome.history), out_dir / f"{outcome.stem}-history.csv")
+    m = outcome.metrics
+    click.echo(
+        f"best epoch {outcome.best_epoch}/{outcome.n_epochs} ({outcome.train_s:.0f} s on {outcome.device}); "
+        f"test AUC {m['auc']:.3f}, sensitivity {m['sensitivity']:.3f}, specificity {m['specificity']:.3f}, "
+        f"F1 {m['f1']:.3f}"
+    )
+    click.echo(
+        f"Wrote {out_dir / 'folds' / (outcome.stem + '.json')} and {outcome.stem}-history.csv", err=True
+    )

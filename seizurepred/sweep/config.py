@@ -1,0 +1,178 @@
+"""``SweepConfig``: everything one preictal-length sweep of one patient depends on, in one frozen object.
+
+A sweep config nests the per-stage configs (labelling, windows, preprocessing, model, training) plus the sweep's
+own choices: which preictal lengths, which split protocol, how many repeats, CIOPR and alarm options. It loads
+from a TOML file whose tables are named after the stages::
+
+    [sweep]
+    preictal_mins = [60, 45, 30, 15]
+    protocol = "paper"
+    repeats = 4
+    model = "cnn_transformer"
+    [label]
+    sph_min = 0
+    [train]
+    max_epochs = 100
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from seizurepred._validate import check_number, check_option
+from seizurepred.config import config_from_dict, config_hash, config_to_dict, load_toml
+from seizurepred.errors import ConfigError
+from seizurepred.evaluation.alarms import AlarmConfig
+from seizurepred.evaluation.ciopr import CioprOptions
+from seizurepred.labelling import LabelConfig
+from seizurepred.preprocess import PreprocessConfig
+from seizurepred.training import TrainConfig
+from seizurepred.windows import WindowConfig
+
+Protocol = Literal["paper", "chronological"]
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """One patient's preictal-length sweep.
+
+    Attributes
+    ----------
+    preictal_mins : tuple of int
+        Preictal lengths to compare, in whole minutes (the paper: 60, 45, 30, 15).
+    protocol : {"paper", "chronological"}
+        Split protocol: the paper's leave-one-seizure-out, or the leakage-free chronological variant.
+    repeats : int
+        Repetitions of every fold with different seeds (the paper: 4).
+    model : str
+        Registered model name.
+    model_options : tuple of (str, value) pairs
+        Extra model options (hashable form of a dict).
+    channels : str
+        Canonical channel set ("paper23" or "core18").
+    on_missing : {"raise", "skip"}
+        What to do with recordings that lack a channel of the set.
+    seed : int
+        Base seed; fold r of repeat k uses ``seed + 1000 * repeat``.
+    max_folds : int or None
+        Evaluate only the first N held-out seizures (quick runs); ``None`` = all.
+    max_train_windows : int or None
+        Seeded, class-balanced subsample of the training windows (quick CPU runs); ``None`` = all.
+    n_surrogates : int
+        Seizure-time surrogates for the event-level significance test (0 skips it).
+    label, window, preprocess, train, alarms, ciopr : stage configs
+        ``label.preictal_min`` is overridden by each swept length.
+    """
+
+    preictal_mins: tuple[int, ...] = (60, 45, 30, 15)
+    protocol: Protocol = "paper"
+    repeats: int = 1
+    model: str = "small"
+    model_options: tuple[tuple[str, Any], ...] = ()
+    channels: str = "paper23"
+    on_missing: Literal["raise", "skip"] = "skip"
+    seed: int = 0
+    max_folds: int | None = None
+    max_train_windows: int | None = None
+    n_surrogates: int = 200
+    label: LabelConfig = field(default_factory=LabelConfig)
+    window: WindowConfig = field(default_factory=WindowConfig)
+    preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    alarms: AlarmConfig = field(default_factory=AlarmConfig)
+    ciopr: CioprOptions = field(default_factory=CioprOptions)
+
+    def __post_init__(self) -> None:
+        if not self.preictal_mins:
+            raise ConfigError(
+                "Invalid value for 'preictal_mins': allowed a non-empty list of minutes; got []."
+            )
+        for k in self.preictal_mins:
+            check_number("preictal_mins", k, min_value=1, integer=True)
+        if len(set(self.preictal_mins)) != len(self.preictal_mins):
+            raise ConfigError(
+                f"Invalid value for 'preictal_mins': allowed distinct lengths; got {list(self.preictal_mins)}."
+            )
+        check_option("protocol", self.protocol, ("paper", "chronological"))
+        check_option("on_missing", self.on_missing, ("raise", "skip"))
+        check_option("channels", self.channels, ("paper23", "core18"))
+        check_number("repeats", self.repeats, min_value=1, integer=True)
+        check_number("seed", self.seed, min_value=0, integer=True)
+        if self.max_folds is not None:
+            check_number("max_folds", self.max_folds, min_value=1, integer=True)
+        check_number("n_surrogates", self.n_surrogates, min_value=0, integer=True)
+        if self.max_train_windows is not None:
+            check_number("max_train_windows", self.max_train_windows, min_value=2, integer=True)
+
+    def label_for(self, preictal_min: float) -> LabelConfig:
+        """The label config of one swept length."""
+        return dataclasses.replace(self.label, preictal_min=float(preictal_min))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (saved with every artefact)."""
+        return config_to_dict(self)
+
+    def hash(self) -> str:
+        """Stable content hash (used to refuse resuming a run made with another config)."""
+        return config_hash(self)
+
+
+_STAGES = {
+    "label": LabelConfig,
+    "window": WindowConfig,
+    "preprocess": PreprocessConfig,
+    "train": TrainConfig,
+    "alarms": AlarmConfig,
+    "ciopr": CioprOptions,
+}
+
+
+def sweep_config_from_dict(data: dict[str, Any], *, source: str = "config") -> SweepConfig:
+    """Build a :class:`SweepConfig` from a dict shaped like the TOML file (``[sweep]`` + stage tables).
+
+    Parameters
+    ----------
+    data : dict
+        Parsed TOML.
+    source : str
+        Name for error messages.
+    """
+    unknown = sorted(set(data) - set(_STAGES) - {"sweep"})
+    if unknown:
+        raise ConfigError(
+            f"{source}: unknown table [{unknown[0]}]; allowed [sweep], "
+            + ", ".join(f"[{s}]" for s in _STAGES)
+            + "."
+        )
+    stages = {
+        name: config_from_dict(cls, data.get(name, {}), source=f"{source} [{name}]")
+        for name, cls in _STAGES.items()
+    }
+    top = dict(data.get("sweep", {}))
+    if "model_options" in top:
+        opts = top["model_options"]
+        if not isinstance(opts, dict):
+            raise ConfigError(
+                f"{source} [sweep]: 'model_options' must be a table; got {type(opts).__name__}."
+            )
+        top["model_options"] = tuple(sorted(opts.items()))
+    if "preictal_mins" in top:
+        top["preictal_mins"] = tuple(top["preictal_mins"])
+    stage_fields = {f.name for f in dataclasses.fields(SweepConfig)} - set(_STAGES)
+    bad = sorted(set(top) - stage_fields)
+    if bad:
+        raise ConfigError(
+            f"{source} [sweep]: unknown key {bad[0]!r}; allowed " + ", ".join(sorted(stage_fields)) + "."
+        )
+    try:
+        return SweepConfig(**top, **stages)
+    except TypeError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+
+
+def load_sweep_config(path: str | Path) -> SweepConfig:
+    """Load a sweep config from a TOML file (see the module docstring for its layout)."""
+    return sweep_config_from_dict(load_toml(path), source=Path(path).name)

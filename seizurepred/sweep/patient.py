@@ -1,0 +1,111 @@
+"""One patient made ready for training: manifest, built signal cache, and the recordings that are usable.
+
+This is the only step of a sweep that reads EDF files, and it reads each one once per preprocessing config: the
+:class:`~seizurepred.store.SignalCache` reuses its entries for every preictal length, SPH and split.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from seizurepred.errors import CacheError
+from seizurepred.io.manifest import Manifest
+from seizurepred.store import CacheReport, SignalCache
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PatientData:
+    """A patient whose signals are in the cache.
+
+    Attributes
+    ----------
+    manifest : Manifest
+        Recordings and seizures on the patient clock.
+    cache : SignalCache
+        The built cache (``cache.signal(file_name)`` gives the preprocessed signal).
+    report : CacheReport
+        What the build did (built, reused, skipped with reasons).
+    """
+
+    manifest: Manifest
+    cache: SignalCache
+    report: CacheReport
+
+    @property
+    def available(self) -> tuple[str, ...]:
+        """File names whose signal is in the cache."""
+        return self.report.available
+
+    @property
+    def sfreq(self) -> float:
+        """Sampling rate of the cached signals in Hz."""
+        return self.cache.sfreq
+
+    @property
+    def n_samples(self) -> dict[str, int]:
+        """Cached length of every available recording, in samples."""
+        return {name: self.cache.n_samples(name) for name in self.available}
+
+
+def prepare_patient(
+    case: str,
+    *,
+    data_root: str | Path,
+    cache_dir: str | Path,
+    channels: str = "paper23",
+    preprocess=None,
+    on_missing: str = "skip",
+    manifest: Manifest | None = None,
+) -> PatientData:
+    """Load a patient's manifest from ``data_root`` and build (or reuse) its signal cache.
+
+    Parameters
+    ----------
+    case : str
+        Patient, e.g. ``"chb01"``; files are read from ``data_root/<case>/``.
+    data_root : str or Path
+        Root of the recordings in the CHB-MIT layout (``<case>/<case>-summary.txt`` and the EDF files).
+    cache_dir : str or Path
+        Root of the signal cache.
+    channels : str
+        Canonical channel set.
+    preprocess : PreprocessConfig or None
+        Preprocessing; ``None`` = the paper's (CAR + 0.5-45 Hz FIR).
+    on_missing : {"raise", "skip"}
+        Recordings lacking a channel of the set: error, or logged and left out.
+    manifest : Manifest or None
+        Use this manifest instead of parsing ``data_root/<case>/<case>-summary.txt``.
+
+    Returns
+    -------
+    PatientData
+    """
+    from seizurepred.io.summary import load_patient
+    from seizurepred.preprocess import PreprocessConfig
+
+    if manifest is None:
+        manifest = load_patient(data_root, case)
+    cache = SignalCache(cache_dir, preprocess=preprocess or PreprocessConfig(), channels=channels)
+    case_dir = Path(data_root) / manifest.case
+    present = frozenset(r.file_name for r in manifest.recordings if (case_dir / r.file_name).is_file())
+    absent = [r.file_name for r in manifest.recordings if r.file_name not in present]
+    if not present:
+        raise CacheError(f"{case_dir}: none of the {len(manifest)} EDF files of {manifest.case} is there.")
+    if absent:
+        # the full manifest still drives labelling (seizures in absent files keep protecting interictal data)
+        logger.warning(
+            "%s: %d of %d EDF files are not in %s and are left out: %s",
+            manifest.case,
+            len(absent),
+            len(manifest),
+            case_dir,
+            ", ".join(absent[:5]) + (" ..." if len(absent) > 5 else ""),
+        )
+    report = cache.build(manifest.subset(present), data_root, on_missing=on_missing)
+    for name, reason in report.skipped:
+        logger.warning("%s: %s left out: %s", case, name, reason)
+    return PatientData(manifest=manifest, cache=cache, report=report)
