@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from seizurepred._json import json_safe
 from seizurepred.evaluation.tables import to_markdown, write_csv, write_json
 
 logger = logging.getLogger(__name__)
@@ -188,7 +189,10 @@ def write_sweep(result, out_dir: str | Path, *, data_note: str = "") -> dict[str
         written[f"{name}.json"] = write_json(rows, out / f"{name}.json")
     summary = out / "summary.json"
     tmp = summary.with_name("summary.json.tmp")
-    tmp.write_text(json.dumps(_clean(result.summary()), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    tmp.write_text(
+        json.dumps(json_safe(result.summary()), indent=1, sort_keys=True, allow_nan=False) + "\n",
+        encoding="utf-8",
+    )
     os.replace(tmp, summary)
     written["summary.json"] = summary
     report = out / "report.md"
@@ -198,16 +202,3 @@ def write_sweep(result, out_dir: str | Path, *, data_note: str = "") -> dict[str
     if fig is not None:
         written["continuous.png"] = fig
     return written
-
-
-def _clean(obj: Any) -> Any:
-    """JSON-safe copy: numpy scalars to Python, NaN/inf to ``None``."""
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj

@@ -56,7 +56,8 @@ class SweepConfig:
     on_missing : {"raise", "skip"}
         What to do with recordings that lack a channel of the set.
     seed : int
-        Base seed; fold r of repeat k uses ``seed + 1000 * repeat``.
+        Base seed: repeat ``r`` draws its interictal subsample and splits with ``seed + r``; each fold's model is
+        seeded by :func:`~seizurepred.sweep.fold.training_seed` (``train.seed`` + this seed + repeat + seizure).
     max_folds : int or None
         Evaluate only the first N held-out seizures (quick runs); ``None`` = all.
     max_train_windows : int or None
@@ -151,7 +152,10 @@ def sweep_config_from_dict(data: dict[str, Any], *, source: str = "config") -> S
         name: config_from_dict(cls, data.get(name, {}), source=f"{source} [{name}]")
         for name, cls in _STAGES.items()
     }
-    top = dict(data.get("sweep", {}))
+    sweep_table = data.get("sweep", {})
+    if not isinstance(sweep_table, dict):
+        raise ConfigError(f"{source}: [sweep] must be a table; got {type(sweep_table).__name__}.")
+    top = dict(sweep_table)
     if "model_options" in top:
         opts = top["model_options"]
         if not isinstance(opts, dict):
@@ -160,7 +164,10 @@ def sweep_config_from_dict(data: dict[str, Any], *, source: str = "config") -> S
             )
         top["model_options"] = tuple(sorted(opts.items()))
     if "preictal_mins" in top:
-        top["preictal_mins"] = tuple(top["preictal_mins"])
+        mins = top["preictal_mins"]
+        if not isinstance(mins, list | tuple):
+            raise ConfigError(f"{source} [sweep]: 'preictal_mins' must be a list of minutes; got {mins!r}.")
+        top["preictal_mins"] = tuple(mins)
     stage_fields = {f.name for f in dataclasses.fields(SweepConfig)} - set(_STAGES)
     bad = sorted(set(top) - stage_fields)
     if bad:

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from seizurepred._json import json_safe, nan_for_none
 from seizurepred.evaluation.continuous import ContinuousOutput, continuous_output
 from seizurepred.evaluation.metrics import segment_metrics
 from seizurepred.models import build_model
@@ -88,6 +89,14 @@ def fold_stem(preictal_min: int, seizure_id: int, repeat: int) -> str:
     return f"k{int(preictal_min):03d}_sz{int(seizure_id):03d}_r{int(repeat)}"
 
 
+def training_seed(config: SweepConfig, *, repeat: int, seizure_id: int) -> int:
+    """Seed of one fold's model: ``train.seed + seed * 1_000_003 + 1000 * repeat + seizure_id``.
+
+    Every fold gets its own initialisation and training order; ``--seed`` changes all of them.
+    """
+    return int(config.train.seed + config.seed * 1_000_003 + 1000 * repeat + seizure_id)
+
+
 def _subsample(index: WindowIndex, rows: np.ndarray, n_max: int | None, seed: int) -> np.ndarray:
     """Seeded class-balanced subsample of ``rows`` to at most ``n_max`` (sorted)."""
     if n_max is None or len(rows) <= n_max:
@@ -141,7 +150,7 @@ def run_fold(
     """
     from seizurepred.data import materialize
 
-    seed = config.train.seed + 1000 * repeat + split.test_seizure_id
+    seed = training_seed(config, repeat=repeat, seizure_id=split.test_seizure_id)
     device = resolve_device(config.train.device)
     train_rows = _subsample(index, split.train, config.max_train_windows, seed)
     X_tr, y_tr = materialize(patient.cache, index.select(train_rows), device=device)
@@ -188,17 +197,29 @@ def run_fold(
 
 
 # ---------------------------------------------------------------------------------------------- persistence
+def _atomic(tmp: Path, final: Path, write) -> None:
+    """Write through ``tmp`` then rename to ``final``; ``tmp`` never survives a failed write."""
+    try:
+        write(tmp)
+        os.replace(tmp, final)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
 def save_fold(outcome: FoldOutcome, folder: Path) -> Path:
-    """Write ``<stem>.npz`` then ``<stem>.json`` (atomically; the JSON marks the fold complete)."""
+    """Write ``<stem>.npz`` then ``<stem>.json`` (atomically; the JSON marks the fold complete).
+
+    The JSON is strict (NaN written as ``null``); :func:`load_fold` turns ``null`` back into NaN.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     arrays = {"y_true": outcome.y_true, "y_score": outcome.y_score}
     if outcome.continuous is not None:
         arrays["cont_times_min"] = outcome.continuous.times_min_before_onset
         arrays["cont_probs"] = outcome.continuous.probs
-    npz = folder / f"{outcome.stem}.npz"
-    tmp = folder / f"{outcome.stem}.part.npz"
-    np.savez(tmp, **arrays)
-    os.replace(tmp, npz)
+    _atomic(
+        folder / f"{outcome.stem}.part.npz", folder / f"{outcome.stem}.npz", lambda p: np.savez(p, **arrays)
+    )
     meta = {
         f.name: getattr(outcome, f.name)
         for f in dataclasses.fields(outcome)
@@ -209,10 +230,9 @@ def save_fold(outcome: FoldOutcome, folder: Path) -> Path:
             "record_hours": outcome.continuous.record_hours,
             "window_s": outcome.continuous.window_s,
         }
+    text = json.dumps(json_safe(meta), indent=1, sort_keys=True, allow_nan=False) + "\n"
     path = folder / f"{outcome.stem}.json"
-    tmp_json = folder / f"{outcome.stem}.json.tmp"
-    tmp_json.write_text(json.dumps(meta, indent=1, sort_keys=True, default=float) + "\n", encoding="utf-8")
-    os.replace(tmp_json, path)
+    _atomic(folder / f"{outcome.stem}.json.tmp", path, lambda p: p.write_text(text, encoding="utf-8"))
     return path
 
 
@@ -232,7 +252,7 @@ def load_fold(path: Path) -> FoldOutcome:
             window_s=float(cont_meta["window_s"]),
         )
     metrics = {k: (float("nan") if v is None else float(v)) for k, v in meta.pop("metrics").items()}
-    meta["history"] = tuple(meta.get("history", ()))
+    meta["history"] = tuple(nan_for_none(row) for row in meta.get("history", ()))
     return FoldOutcome(
         **meta, metrics=metrics, y_true=arrays["y_true"], y_score=arrays["y_score"], continuous=cont
     )

@@ -22,14 +22,24 @@ from seizurepred.synth import SynthConfig, generate_patient
 from seizurepred.training import TrainConfig
 
 # Short patients need shorter interictal distances than the paper's 4 h / 1 h to have interictal data at all.
-SHORT_LABELS = LabelConfig(interictal_before_onset_min=90.0, interictal_after_end_min=30.0,
-                           postictal_exclusion_min=30.0)
+SHORT_LABELS = LabelConfig(
+    interictal_before_onset_min=90.0, interictal_after_end_min=30.0, postictal_exclusion_min=30.0
+)
 
 
 def _patient(root, *, hours, n_seizures, null=False, seed=3):
-    config = SynthConfig(patient="chb01", hours=hours, n_seizures=n_seizures, preictal_min=30.0, null=null,
-                         seed=seed, min_first_onset_h=3.2, min_onset_spacing_h=3.5, long_gap_prob=0.0,
-                         artefacts=True)
+    config = SynthConfig(
+        patient="chb01",
+        hours=hours,
+        n_seizures=n_seizures,
+        preictal_min=30.0,
+        null=null,
+        seed=seed,
+        min_first_onset_h=3.2,
+        min_onset_spacing_h=3.5,
+        long_gap_prob=0.0,
+        artefacts=True,
+    )
     generate_patient(root, config=config)
     return root
 
@@ -41,9 +51,16 @@ def signature_patient(tmp_path_factory):
 
 
 def _config(**overrides):
-    base = dict(preictal_mins=(30, 15), protocol="paper", model="small", max_train_windows=600, seed=0,
-                label=SHORT_LABELS, n_surrogates=20,
-                train=TrainConfig(max_epochs=3, patience=2, seed=0, device="cpu"))
+    base = dict(
+        preictal_mins=(30, 15),
+        protocol="paper",
+        model="small",
+        max_train_windows=600,
+        seed=0,
+        label=SHORT_LABELS,
+        n_surrogates=20,
+        train=TrainConfig(max_epochs=3, patience=2, seed=0, device="cpu"),
+    )
     base.update(overrides)
     return SweepConfig(**base)
 
@@ -55,8 +72,9 @@ def sweep_result(signature_patient, tmp_path_factory):
 
 
 def test_cache_reads_each_file_once(signature_patient):
-    again = prepare_patient("chb01", data_root=signature_patient.cache.root.parent,
-                            cache_dir=signature_patient.cache.root)
+    again = prepare_patient(
+        "chb01", data_root=signature_patient.cache.root.parent, cache_dir=signature_patient.cache.root
+    )
     assert again.report.built == ()
     assert again.report.bytes_read < 100_000  # headers only
     assert set(again.available) == set(signature_patient.available)
@@ -115,8 +133,11 @@ def test_reports_written(sweep_result, tmp_path):
 @pytest.mark.slow
 def test_small_model_finds_strong_signature(signature_patient, tmp_path):
     """Issue 5: AUC > 0.9 on a held-out seizure within a CPU-friendly budget."""
-    config = _config(preictal_mins=(30,), max_train_windows=1500,
-                     train=TrainConfig(max_epochs=6, patience=3, seed=0, device="cpu"))
+    config = _config(
+        preictal_mins=(30,),
+        max_train_windows=1500,
+        train=TrainConfig(max_epochs=6, patience=3, seed=0, device="cpu"),
+    )
     result = run_sweep(signature_patient, config=config, out_dir=tmp_path)
     aucs = [r["auc"] for r in result.segments]
     assert max(aucs) > 0.9, aucs
@@ -127,8 +148,12 @@ def test_null_patient_does_not_beat_chance_chronologically(tmp_path_factory):
     """Issue 5: without a preictal signature the chronological protocol gives chance-level AUC."""
     root = _patient(tmp_path_factory.mktemp("null"), hours=11.0, n_seizures=3, null=True, seed=5)
     patient = prepare_patient("chb01", data_root=root, cache_dir=root / "cache")
-    config = _config(preictal_mins=(30,), protocol="chronological", max_train_windows=1500,
-                     train=TrainConfig(max_epochs=6, patience=3, seed=0, device="cpu"))
+    config = _config(
+        preictal_mins=(30,),
+        protocol="chronological",
+        max_train_windows=1500,
+        train=TrainConfig(max_epochs=6, patience=3, seed=0, device="cpu"),
+    )
     result = run_sweep(patient, config=config, out_dir=root / "run")
     aucs = np.array([r["auc"] for r in result.segments])
     assert aucs.size >= 1

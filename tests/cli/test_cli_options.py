@@ -1,0 +1,151 @@
+"""CLI set-up shared by ``sweep`` and ``train`` (resolve_inputs) and their --help / early errors.
+
+Synthetic generation (30 h of EDF) is never triggered: ``ensure_demo_patient`` is replaced by a stub that either
+fails the test or returns a folder without writing anything.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from seizurepred.cli.main import cli
+from seizurepred.cli.options import default_cache_dir, resolve_inputs
+from seizurepred.sweep import demo
+from seizurepred.sweep.config import SweepConfig
+
+_TOML = "[sweep]\npreictal_mins = [45, 15]\nrepeats = 2\n\n[train]\nmax_epochs = 3\n"
+
+
+@pytest.fixture
+def no_synthetic(monkeypatch):
+    """Fail the test if the synthetic patient would be generated."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("synthetic generation must not run in this test")
+
+    monkeypatch.setattr(demo, "ensure_demo_patient", refuse)
+
+
+@pytest.fixture
+def toml_file(tmp_path) -> Path:
+    path = tmp_path / "sweep.toml"
+    path.write_text(_TOML, encoding="utf-8")
+    return path
+
+
+def test_data_root_gives_default_config(tmp_path, no_synthetic):
+    root = tmp_path / "data"
+    patient, data_root, cache_dir, base, note = resolve_inputs("chb05", root, False, tmp_path / "cache", None)
+    assert patient == "chb05"
+    assert data_root == root and isinstance(data_root, Path)
+    assert cache_dir == tmp_path / "cache"
+    assert base == SweepConfig()
+    assert str(root / "chb05") in note
+    assert not root.exists()  # nothing written
+
+
+def test_data_root_as_string_and_loaded_toml(tmp_path, toml_file, no_synthetic):
+    patient, data_root, _, base, _ = resolve_inputs("chb02", str(tmp_path), False, tmp_path, toml_file)
+    assert patient == "chb02" and data_root == tmp_path
+    assert base.preictal_mins == (45, 15) and base.repeats == 2 and base.train.max_epochs == 3
+
+
+def test_default_cache_dir_from_environment(tmp_path, monkeypatch, no_synthetic):
+    monkeypatch.setenv("SEIZUREPRED_CACHE", str(tmp_path / "envcache"))
+    assert default_cache_dir() == tmp_path / "envcache"
+    _, _, cache_dir, _, _ = resolve_inputs("chb01", tmp_path, False, None, None)
+    assert cache_dir == tmp_path / "envcache"
+    monkeypatch.delenv("SEIZUREPRED_CACHE")
+    assert default_cache_dir() == Path.home() / ".cache" / "seizurepred"
+
+
+def test_synthetic_with_data_root_is_a_usage_error(tmp_path, no_synthetic):
+    with pytest.raises(click.UsageError, match="--synthetic and --data-root"):
+        resolve_inputs("chb01", tmp_path, True, tmp_path / "cache", None)
+
+
+def test_without_data_root_uses_the_demo_patient(tmp_path, monkeypatch, toml_file):
+    calls = []
+
+    def fake_ensure(root, **kwargs):
+        calls.append(Path(root))
+        return Path(root)
+
+    monkeypatch.setattr(demo, "ensure_demo_patient", fake_ensure)
+    patient, data_root, cache_dir, base, note = resolve_inputs("chb05", None, False, tmp_path, None)
+    assert calls == [tmp_path / "synthetic"]
+    assert patient == demo.DEMO_CASE and data_root == tmp_path / "synthetic" and cache_dir == tmp_path
+    assert base == demo.demo_sweep_config()
+    assert "synthetic" in note and "No real EEG" in note
+    # --synthetic with an explicit config keeps the config
+    _, _, _, base, _ = resolve_inputs("chb05", None, True, tmp_path, toml_file)
+    assert base.preictal_mins == (45, 15)
+
+
+# ------------------------------------------------------------------------------------------------ CLI
+@pytest.mark.parametrize("command", ["sweep", "train"])
+def test_help(command):
+    res = CliRunner().invoke(cli, [command, "--help"])
+    assert res.exit_code == 0, res.output
+    for opt in ("--data-root", "--synthetic", "--config", "--cache-dir", "--preictal-min", "--out"):
+        assert opt in res.output
+    assert "Examples:" in res.output
+
+
+def test_root_help_lists_commands():
+    res = CliRunner().invoke(cli, ["-h"])
+    assert res.exit_code == 0
+    assert "sweep" in res.output and "train" in res.output
+
+
+@pytest.mark.parametrize("command", ["sweep", "train"])
+def test_cli_synthetic_and_data_root_exclusive(tmp_path, command, no_synthetic):
+    res = CliRunner().invoke(cli, [command, "--synthetic", "--data-root", str(tmp_path)])
+    assert res.exit_code == 2
+    assert "--synthetic and --data-root exclude each other" in res.output
+
+
+def test_cli_sweep_bad_config_is_one_line_error(tmp_path, no_synthetic):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[sweep]\nrepeat = 2\n", encoding="utf-8")
+    res = CliRunner().invoke(cli, ["sweep", "--data-root", str(tmp_path), "--config", str(bad)])
+    assert res.exit_code == 2
+    assert "unknown key 'repeat'" in res.output
+    assert "Traceback" not in res.output
+
+
+def test_cli_sweep_invalid_override_is_one_line_error(tmp_path, no_synthetic):
+    res = CliRunner().invoke(
+        cli, ["sweep", "--data-root", str(tmp_path), "--cache-dir", str(tmp_path / "c"), "--repeats", "0"]
+    )
+    assert res.exit_code == 2
+    assert "Invalid value for 'repeats'" in res.output
+
+
+def test_sweep_overrides_apply_on_top_of_the_config():
+    from seizurepred.cli.sweep_cmd import _overrides
+
+    base = SweepConfig(preictal_mins=(60, 30), repeats=3)
+    got = _overrides(
+        base,
+        preictal_min=(20, 10),
+        protocol="chronological",
+        model=None,
+        repeats=None,
+        max_folds=1,
+        max_epochs=2,
+        device="cpu",
+        seed=None,
+    )
+    assert got.preictal_mins == (20, 10) and got.protocol == "chronological" and got.max_folds == 1
+    assert got.repeats == 3 and got.model == base.model and got.seed == base.seed
+    assert got.train.max_epochs == 2 and got.train.device == "cpu"
+    assert base.preictal_mins == (60, 30)  # not mutated
+    assert _overrides(
+        base, preictal_min=(), protocol=None, model=None, repeats=None, max_folds=None, max_epochs=None,
+        device=None, seed=None,
+    ) == base  # fmt: skip

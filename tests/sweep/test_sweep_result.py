@@ -1,0 +1,215 @@
+"""seizurepred.sweep.result.aggregate on hand-built folds: pooled metrics, CIOPR rows, OPP choice, summary."""
+
+from __future__ import annotations
+
+import json
+import math
+import types
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.metrics import f1_score, roc_auc_score
+
+from seizurepred.evaluation.ciopr import ciopr_compare, ciopr_terms
+from seizurepred.evaluation.continuous import ContinuousOutput
+from seizurepred.evaluation.metrics import pool_folds
+from seizurepred.io.manifest import Manifest, Recording, Seizure
+from seizurepred.sweep.config import SweepConfig
+from seizurepred.sweep.fold import FoldOutcome
+from seizurepred.sweep.result import SweepResult, aggregate
+
+N_WIN = 2880  # 4 h of 5 s windows
+TIMES_MIN = np.arange(N_WIN, 0, -1) * 5.0 / 60.0
+LENGTHS = (60, 15)
+# the 60-min model converges 60 min before onset (early: CIOPR 1), the 15-min model only 20 min before
+STEP_MIN = {60: 60.0, 15: 20.0}
+CHANNELS = ("FP1-F7",)
+
+
+def _manifest() -> Manifest:
+    recs = (
+        Recording("chb98_01.edf", 0.0, 18000.0, CHANNELS, (Seizure(14400.0, 14460.0),)),
+        Recording("chb98_02.edf", 36000.0, 54000.0, CHANNELS, (Seizure(14400.0, 14430.0),)),
+    )
+    return Manifest(case="chb98", sfreq=256.0, recordings=recs)
+
+
+def _patient():
+    return types.SimpleNamespace(manifest=_manifest())
+
+
+def _cont(seizure_id: int, step_min: float) -> ContinuousOutput:
+    return ContinuousOutput(
+        seizure_id=seizure_id,
+        times_min_before_onset=TIMES_MIN,
+        probs=(TIMES_MIN <= step_min).astype(np.float64),
+        record_hours=4.0,
+        window_s=5.0,
+    )
+
+
+def _scores(k: int, seizure_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """Test windows: the 15-min model is perfect, the 60-min one misses preictal windows (lower F1)."""
+    rng = np.random.default_rng(100 * k + seizure_id)
+    y_true = np.array([1] * 10 + [0] * 10, dtype=np.int8)
+    if k == 15:
+        y_score = np.where(y_true == 1, 0.9, 0.1) + rng.uniform(-0.05, 0.05, 20)
+    else:
+        y_score = np.where(y_true == 1, 0.6, 0.1) + rng.uniform(-0.05, 0.05, 20)
+        y_score[:5] = 0.3  # five preictal windows missed
+    return y_true, y_score.astype(np.float32)
+
+
+def _fold(k: int, seizure_id: int, *, repeat: int = 0, continuous: bool = True) -> FoldOutcome:
+    y_true, y_score = _scores(k, seizure_id)
+    return FoldOutcome(
+        preictal_min=k,
+        seizure_id=seizure_id,
+        repeat=repeat,
+        protocol="paper",
+        sizes={"train": 200, "train_used": 100, "val": 20, "test": 20},
+        best_epoch=2,
+        n_epochs=5,
+        train_s=3.14159,
+        device="cpu",
+        metrics={"sensitivity": 1.0, "specificity": 1.0, "accuracy": 1.0, "f1": 1.0, "auc": math.nan},
+        y_true=y_true,
+        y_score=y_score,
+        continuous=_cont(seizure_id, STEP_MIN[k]) if continuous else None,
+    )
+
+
+def _config(**kw) -> SweepConfig:
+    return SweepConfig(preictal_mins=LENGTHS, n_surrogates=10, **kw)
+
+
+def _aggregate(folds, *, config=None, skipped=()):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return aggregate(_patient(), folds, config=config or _config(), skipped=list(skipped))
+
+
+@pytest.fixture(scope="module")
+def result() -> SweepResult:
+    return _aggregate([_fold(k, sid) for k in LENGTHS for sid in (0, 1)])
+
+
+def test_pooled_metrics_equal_pool_folds_on_the_concatenation(result):
+    assert [r["preictal_min"] for r in result.pooled] == list(LENGTHS)
+    for row in result.pooled:
+        k = row["preictal_min"]
+        pairs = [_scores(k, sid) for sid in (0, 1)]
+        want = pool_folds(pairs, window_s=5.0)
+        assert row["n_folds"] == 2
+        for m in ("sensitivity", "specificity", "accuracy", "f1", "auc", "segment_far_per_h"):
+            assert row[m] == pytest.approx(want[m]), m
+        # independent reference for two of them
+        yt = np.concatenate([p[0] for p in pairs])
+        ys = np.concatenate([p[1] for p in pairs])
+        assert row["f1"] == pytest.approx(f1_score(yt, ys >= 0.5))
+        assert row["auc"] == pytest.approx(roc_auc_score(yt, ys))
+
+
+def test_pooled_ignores_the_per_fold_metrics_dict(result):
+    # the folds' stored metrics say f1 = 1.0 everywhere; pooled must come from y_true / y_score
+    f1 = {r["preictal_min"]: r["f1"] for r in result.pooled}
+    assert f1[15] == pytest.approx(1.0)
+    assert f1[60] < 1.0
+
+
+def test_ciopr_rows_for_every_length_and_seizure(result):
+    keys = sorted((r["preictal_min"], r["seizure_id"], r["repeat"]) for r in result.ciopr)
+    assert keys == sorted((k, sid, 0) for k in LENGTHS for sid in (0, 1))
+    for r in result.ciopr:
+        assert r["case"] == "chb98"
+        assert r["record_hours"] == 4.0
+        assert "reason" in r
+
+
+def test_earlier_converging_output_gets_ciopr_one(result):
+    by = {(r["preictal_min"], r["seizure_id"]): r for r in result.ciopr}
+    for sid in (0, 1):
+        assert by[(60, sid)]["ciopr"] == pytest.approx(1.0)
+        assert 0.0 < by[(15, sid)]["ciopr"] < 1.0
+        # the same numbers as the evaluation API applied directly
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            direct = ciopr_compare({k: ciopr_terms(_cont(sid, STEP_MIN[k])) for k in LENGTHS})
+        for k in LENGTHS:
+            assert by[(k, sid)]["ciopr"] == pytest.approx(direct[k].ciopr)
+            assert by[(k, sid)]["spc_min"] == pytest.approx(direct[k].terms.spc_min)
+
+
+def test_pooled_ciopr_columns(result):
+    by = {r["preictal_min"]: r for r in result.pooled}
+    assert by[60]["ciopr_mean"] == pytest.approx(1.0)
+    assert by[60]["n_ciopr_seizures"] == 2 and by[15]["n_ciopr_seizures"] == 2
+    spc = {(r["preictal_min"], r["seizure_id"]): r["spc_min"] for r in result.ciopr}
+    assert by[15]["spc_min_mean"] == pytest.approx((spc[(15, 0)] + spc[(15, 1)]) / 2)
+    assert by[60]["spc_min_mean"] > by[15]["spc_min_mean"]
+
+
+def test_opp_is_chosen_by_ciopr_even_against_f1(result):
+    f1 = {r["preictal_min"]: r["f1"] for r in result.pooled}
+    assert f1[15] > f1[60]  # F1 alone would pick 15
+    assert result.opp_min == 60
+    assert result.opp_criterion == "CIOPR"
+
+
+def test_opp_falls_back_to_f1_without_continuous_outputs():
+    res = _aggregate([_fold(k, sid, continuous=False) for k in LENGTHS for sid in (0, 1)])
+    assert res.ciopr == []
+    assert res.events == []
+    assert res.opp_min == 15
+    assert res.opp_criterion == "F1"
+    for row in res.pooled:
+        assert math.isnan(row["ciopr_mean"]) and math.isnan(row["spc_min_mean"])
+        assert row["n_ciopr_seizures"] == 0
+
+
+def test_no_folds_gives_no_opp():
+    skipped = [{"preictal_min": 60, "reason": "not eligible: too few seizures"}]
+    res = _aggregate([], skipped=skipped)
+    assert res.pooled == [] and res.segments == [] and res.ciopr == []
+    assert res.opp_min is None and res.opp_criterion == "none"
+    assert res.skipped == skipped
+    json.dumps(res.summary())
+
+
+def test_segments_table_one_row_per_fold(result):
+    assert len(result.segments) == 4
+    row = result.segments[0]
+    assert row["case"] == "chb98"
+    assert row["n_train"] == 100  # train_used wins over train
+    assert row["n_val"] == 20 and row["n_test"] == 20
+    assert row["train_s"] == 3.14
+    assert math.isnan(row["auc"])  # from the fold's own metrics
+    assert {(r["preictal_min"], r["seizure_id"]) for r in result.segments} == {
+        (k, sid) for k in LENGTHS for sid in (0, 1)
+    }
+
+
+def test_events_rows_present(result):
+    assert [(r["preictal_min"], r["repeat"]) for r in result.events] == [(15, 0), (60, 0)]
+    for r in result.events:
+        assert r["n_seizures"] == 2
+
+
+def test_repeats_get_their_own_ciopr_rows():
+    folds = [_fold(k, sid, repeat=rep) for k in LENGTHS for sid in (0, 1) for rep in (0, 1)]
+    res = _aggregate(folds, config=_config(repeats=2))
+    assert len(res.ciopr) == 8
+    assert {r["n_folds"] for r in res.pooled} == {4}
+    assert res.opp_min == 60
+
+
+def test_summary_is_json_serialisable(result):
+    s = result.summary()
+    back = json.loads(json.dumps(s))
+    assert back["case"] == "chb98"
+    assert back["opp_min"] == 60 and back["opp_criterion"] == "CIOPR"
+    assert back["protocol"] == "paper"
+    assert back["config_hash"] == _config().hash()
+    assert len(back["pooled"]) == 2
+    assert len(result.folds) == 4

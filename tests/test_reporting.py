@@ -1,0 +1,212 @@
+"""seizurepred.reporting: files written by write_sweep, the Markdown report, the continuous-output figure."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+
+import numpy as np
+import pytest
+
+from seizurepred.evaluation.continuous import ContinuousOutput
+from seizurepred.reporting import plot_continuous, render_report, write_sweep
+from seizurepred.sweep.config import SweepConfig
+from seizurepred.sweep.fold import FoldOutcome
+from seizurepred.sweep.result import SweepResult
+
+NAN = math.nan
+NOTE = "Data: the built-in synthetic test patient (no real EEG)."
+
+
+def _cont(seizure_id: int, step_min: float, n_win: int = 1440) -> ContinuousOutput:
+    t = np.arange(n_win, 0, -1) * 5.0 / 60.0
+    return ContinuousOutput(seizure_id, t, (t <= step_min).astype(float), n_win * 5.0 / 3600.0, 5.0)
+
+
+def _fold(k: int, sid: int, *, repeat: int = 0, continuous: bool = True) -> FoldOutcome:
+    return FoldOutcome(
+        preictal_min=k,
+        seizure_id=sid,
+        repeat=repeat,
+        protocol="paper",
+        sizes={"train": 10, "val": 2, "test": 4},
+        best_epoch=1,
+        n_epochs=3,
+        train_s=1.0,
+        device="cpu",
+        metrics={},
+        y_true=np.array([0, 1, 0, 1], dtype=np.int8),
+        y_score=np.array([0.2, 0.7, 0.4, 0.9], dtype=np.float32),
+        continuous=_cont(sid, k) if continuous else None,
+    )
+
+
+def _pooled(k: int, f1: float, ciopr: float) -> dict:
+    return {
+        "case": "chb97",
+        "preictal_min": k,
+        "n_folds": 2,
+        "sensitivity": 0.5,
+        "specificity": 0.875,
+        "accuracy": 0.75,
+        "f1": f1,
+        "auc": NAN,
+        "segment_far_per_h": 90.0,
+        "spc_min_mean": 40.0,
+        "ciopr_mean": ciopr,
+        "n_ciopr_seizures": 2 if math.isfinite(ciopr) else 0,
+    }
+
+
+def _result(*, continuous: bool = True, skipped=()) -> SweepResult:
+    cfg = SweepConfig(preictal_mins=(60, 15), n_surrogates=0)
+    folds = tuple(_fold(k, sid, continuous=continuous) for k in (60, 15) for sid in (0, 1))
+    segments = [
+        {"case": "chb97", "preictal_min": f.preictal_min, "seizure_id": f.seizure_id, "auc": NAN, "f1": 0.5}
+        for f in folds
+    ]
+    ciopr = []
+    events = []
+    if continuous:
+        ciopr = [
+            {"case": "chb97", "preictal_min": k, "seizure_id": sid, "repeat": 0, "spc_min": 40.0,
+             "ciopr": 1.0 if k == 60 else 0.5, "rho": NAN, "reason": ""}
+            for k in (60, 15)
+            for sid in (0, 1)
+        ]  # fmt: skip
+        events = [
+            {"case": "chb97", "preictal_min": k, "repeat": 0, "sop_min": 30.0, "sph_min": 5.0, "n_seizures": 2,
+             "n_predicted": 1, "sensitivity": 0.5, "n_false_alarms": 1, "interictal_hours": 6.8,
+             "fpr_per_h": 1 / 6.8, "p_random_predictor": 0.123456, "p_surrogate": NAN}
+            for k in (60, 15)
+        ]  # fmt: skip
+    pooled = [_pooled(60, 0.6, 1.0 if continuous else NAN), _pooled(15, 0.8, 0.5 if continuous else NAN)]
+    return SweepResult(
+        case="chb97",
+        config=cfg,
+        segments=segments,
+        pooled=pooled,
+        ciopr=ciopr,
+        events=events,
+        opp_min=60 if continuous else 15,
+        opp_criterion="CIOPR" if continuous else "F1",
+        skipped=list(skipped),
+        folds=folds,
+    )
+
+
+def _strict_json(path):
+    def no_constants(name):
+        raise ValueError(f"non-standard JSON constant {name}")
+
+    return json.loads(path.read_text(encoding="utf-8"), parse_constant=no_constants)
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    """One write_sweep of the full result, shared by the file checks (plotting is the slow part)."""
+    out = tmp_path_factory.mktemp("sweep") / "run"
+    return out, write_sweep(_result(), out, data_note=NOTE)
+
+
+def test_write_sweep_writes_every_file(written):
+    out, written = written
+    want = {f"{t}.{ext}" for t in ("segments", "pooled", "ciopr", "events") for ext in ("csv", "json")}
+    want |= {"summary.json", "report.md", "continuous.png"}
+    assert set(written) == want
+    for name, path in written.items():
+        assert path == out / name
+        assert path.is_file() and path.stat().st_size > 0, name
+    # nothing else (no temporary files) in the folder
+    assert {p.name for p in out.iterdir()} == want
+    assert (out / "continuous.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_tables_round_trip(written):
+    tmp_path = written[0]
+    res = _result()
+    for name in ("segments", "pooled", "ciopr", "events"):
+        rows = _strict_json(tmp_path / f"{name}.json")
+        assert len(rows) == len(getattr(res, name))
+        with open(tmp_path / f"{name}.csv", newline="", encoding="utf-8") as fh:
+            csv_rows = list(csv.DictReader(fh))
+        assert len(csv_rows) == len(rows)
+    pooled = _strict_json(tmp_path / "pooled.json")
+    assert pooled[0]["auc"] is None  # NaN -> null
+    assert pooled[0]["f1"] == 0.6
+    with open(tmp_path / "pooled.csv", newline="", encoding="utf-8") as fh:
+        first = next(csv.DictReader(fh))
+    assert math.isnan(float(first["auc"])) and float(first["f1"]) == 0.6
+
+
+def test_summary_json_is_strict_json_with_nan_as_null(written):
+    tmp_path = written[0]
+    res = _result()
+    summary = _strict_json(tmp_path / "summary.json")
+    assert summary["opp_min"] == 60 and summary["opp_criterion"] == "CIOPR"
+    assert summary["case"] == "chb97"
+    assert summary["config_hash"] == res.config.hash()
+    assert summary["pooled"][0]["auc"] is None
+    assert summary["pooled"][1]["f1"] == 0.8
+
+
+def test_report_md_has_opp_line_and_data_note(written):
+    tmp_path = written[0]
+    text = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert text.startswith("# Preictal-period sweep: chb97")
+    assert "**Optimal preictal period (OPP): 60 min** (criterion: CIOPR)" in text
+    assert NOTE in text
+
+
+def test_render_report_content():
+    res = _result(skipped=[{"preictal_min": 45, "reason": "not eligible: too few seizures"}])
+    text = render_report(res, data_note=NOTE)
+    assert "segment* rate" in text or "segment rate" in text
+    assert "## CIOPR per seizure" in text
+    assert "## Event level (SOP 30 min, SPH 5 min" in text
+    assert "- 45 min: not eligible: too few seizures" in text
+    assert f"`{res.config.hash()}`" in text
+    # rates in percent, NaN shown as n/a
+    pooled_lines = [ln for ln in text.splitlines() if ln.startswith("| 60 |")]
+    assert pooled_lines and "50.00" in pooled_lines[0] and "n/a" in pooled_lines[0]
+    # the result itself is not changed by the percent conversion
+    assert res.pooled[0]["sensitivity"] == 0.5
+
+
+def test_render_report_without_ciopr_or_opp():
+    res = _result(continuous=False)
+    text = render_report(res)
+    assert "no CIOPR" in text
+    assert "(criterion: F1)" in text and "OPP): 15 min" in text
+    assert "## Event level" not in text
+    none = SweepResult(
+        case="chb97", config=res.config, segments=[], pooled=[], ciopr=[], events=[], opp_min=None,
+        opp_criterion="none",
+    )  # fmt: skip
+    assert "**Optimal preictal period (OPP): none** (criterion: none)" in render_report(none)
+
+
+def test_plot_continuous_returns_none_without_continuous_outputs(tmp_path):
+    assert plot_continuous(_result(continuous=False), tmp_path / "c.png") is None
+    assert not (tmp_path / "c.png").exists()
+    written = write_sweep(_result(continuous=False), tmp_path / "out", data_note=NOTE)
+    assert "continuous.png" not in written
+    assert not (tmp_path / "out" / "continuous.png").exists()
+    assert (tmp_path / "out" / "summary.json").is_file()
+
+
+def test_plot_continuous_writes_png(tmp_path):
+    path = plot_continuous(_result(), tmp_path / "fig.png", max_seizures=1)
+    assert path == tmp_path / "fig.png" and path.is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fig.png"]
+
+
+@pytest.mark.parametrize("n_win", [1, 97])
+def test_plot_continuous_short_outputs(tmp_path, n_win):
+    res = _result()
+    short = tuple(
+        FoldOutcome(**{**f.__dict__, "continuous": _cont(f.seizure_id, 5.0, n_win=n_win)}) for f in res.folds
+    )
+    res = SweepResult(**{**res.__dict__, "folds": short})
+    assert plot_continuous(res, tmp_path / "s.png") == tmp_path / "s.png"
