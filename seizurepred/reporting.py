@@ -12,8 +12,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from seizurepred._json import json_safe
 from seizurepred.evaluation.tables import to_markdown, write_csv, write_json
 

@@ -61,10 +61,10 @@ def demo_sweep_config() -> SweepConfig:
         repeats=1,
         model="small",
         max_folds=2,
-        max_train_windows=3000,
+        max_train_windows=2000,
         window=WindowConfig(),
         label=LabelConfig(),
-        train=TrainConfig(max_epochs=12, patience=4),
+        train=TrainConfig(max_epochs=8, patience=3),
         n_surrogates=200,
     )
 
