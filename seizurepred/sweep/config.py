@@ -162,7 +162,9 @@ def sweep_config_from_dict(data: dict[str, Any], *, source: str = "config") -> S
             raise ConfigError(
                 f"{source} [sweep]: 'model_options' must be a table; got {type(opts).__name__}."
             )
-        top["model_options"] = tuple(sorted(opts.items()))
+        top["model_options"] = tuple(
+            sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in opts.items())
+        )
     if "preictal_mins" in top:
         mins = top["preictal_mins"]
         if not isinstance(mins, list | tuple):

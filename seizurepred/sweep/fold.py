@@ -126,6 +126,7 @@ def run_fold(
     preictal_min: int,
     repeat: int,
     work_dir: Path,
+    resume: bool = True,
 ) -> FoldOutcome:
     """Train and evaluate one fold; checkpoints go to ``work_dir/checkpoints``.
 
@@ -143,6 +144,8 @@ def run_fold(
         Which fold (for seeds and file names).
     work_dir : Path
         Sweep output folder.
+    resume : bool
+        Continue from this fold's checkpoint when one exists (``False``: train from scratch, overwrite it).
 
     Returns
     -------
@@ -162,7 +165,7 @@ def run_fold(
     ckpt = work_dir / "checkpoints" / f"{fold_stem(preictal_min, split.test_seizure_id, repeat)}.pt"
     t0 = time.perf_counter()
     train_cfg = dataclasses.replace(config.train, seed=seed)
-    result = train_model(model, X_tr, y_tr, X_va, y_va, config=train_cfg, checkpoint_path=ckpt)
+    result = train_model(model, X_tr, y_tr, X_va, y_va, config=train_cfg, checkpoint_path=ckpt, resume=resume)
     train_s = time.perf_counter() - t0
     del X_tr, y_tr, X_va, y_va
     X_te, y_te = materialize(patient.cache, index.select(split.test), device=device)

@@ -77,7 +77,7 @@ def plan_folds(patient: PatientData, *, config: SweepConfig) -> tuple[list[tuple
                 n_samples=n_samples,
             )
             splits = make_splits(index, protocol=config.protocol, seed=config.seed + repeat)
-            if not splits:
+            if not splits and repeat == 0:
                 skipped.append({"preictal_min": k, "reason": f"no {config.protocol} split could be made"})
             for split in splits[: config.max_folds]:
                 folds.append((k, repeat, index, split))
@@ -122,7 +122,14 @@ def run_sweep(
             outcomes.append(load_fold(path))
             continue
         outcome = run_fold(
-            patient, index, split, config=config, preictal_min=k, repeat=repeat, work_dir=out_dir
+            patient,
+            index,
+            split,
+            config=config,
+            preictal_min=k,
+            repeat=repeat,
+            work_dir=out_dir,
+            resume=resume,
         )
         save_fold(outcome, fold_dir)
         m = outcome.metrics
