@@ -78,6 +78,8 @@ def config_from_dict(cls: type[C], data: dict[str, Any], *, source: str = "confi
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
     try:
         return cls(**values)
+    except ConfigError as exc:  # a value rejected by __post_init__: say where it came from
+        raise ConfigError(f"{source}: {exc}") from None
     except TypeError as exc:  # wrong call shape, e.g. a missing required field
         raise ConfigError(f"{source}: {exc}") from None
 

@@ -1,4 +1,4 @@
-"""``seizurepred cache``: build the preprocessed signal cache of one patient."""
+"""``seizurepred cache``: read and preprocess a patient's recordings once into the signal cache."""
 
 from __future__ import annotations
 
@@ -6,18 +6,18 @@ from pathlib import Path
 
 import click
 
+from seizurepred.cli.options import cache_dir_option, default_cache_dir
+
 
 @click.command("cache")
-@click.option("--patient", required=True, help="Case name, e.g. chb01.")
+@click.option("-p", "--patient", required=True, help="Case name, e.g. chb01.")
 @click.option(
     "--data-root",
     required=True,
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Data root in the CHB-MIT layout (DATA_ROOT/chbNN/chbNN_MM.edf).",
 )
-@click.option(
-    "--cache-dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Cache root folder."
-)
+@cache_dir_option
 @click.option(
     "--channels",
     type=click.Choice(["paper23", "core18"]),
@@ -45,24 +45,30 @@ import click
 def cache(
     patient: str,
     data_root: Path,
-    cache_dir: Path,
+    cache_dir: Path | None,
     channels: str,
     on_missing: str,
     n_jobs: int,
     config_path: Path | None,
 ) -> None:
-    """Read and preprocess every recording of PATIENT once and store it under CACHE_DIR."""
+    """Read and preprocess every recording of PATIENT present under DATA_ROOT once and store it in the cache.
+
+    A later ``train`` or ``sweep`` with the same --cache-dir, channels and preprocessing reads no EDF again.
+    """
     from seizurepred.config import load_config_section
-    from seizurepred.io.summary import load_patient
     from seizurepred.preprocess import PreprocessConfig
-    from seizurepred.store import SignalCache
+    from seizurepred.sweep.patient import prepare_patient
 
     config = PreprocessConfig()
     if config_path is not None:
         config = load_config_section(config_path, PreprocessConfig, "preprocess")
-    manifest = load_patient(data_root, patient)
-    signal_cache = SignalCache(cache_dir, preprocess=config, channels=channels)
-    report = signal_cache.build(manifest, data_root, on_missing=on_missing, n_jobs=n_jobs)  # type: ignore[arg-type]
-    for file_name, reason in report.skipped:
-        click.echo(f"skipped {file_name}: {reason}", err=True)
-    click.echo(f"{report.summary()} -> {signal_cache.entry_dir(patient)}")
+    data = prepare_patient(
+        patient,
+        data_root=data_root,
+        cache_dir=cache_dir or default_cache_dir(),
+        channels=channels,
+        preprocess=config,
+        on_missing=on_missing,
+        n_jobs=n_jobs,
+    )
+    click.echo(f"{data.report.summary()} -> {data.cache.entry_dir(data.manifest.case)}")

@@ -60,6 +60,7 @@ def prepare_patient(
     preprocess=None,
     on_missing: str = "skip",
     manifest: Manifest | None = None,
+    n_jobs: int = 1,
 ) -> PatientData:
     """Load a patient's manifest from ``data_root`` and build (or reuse) its signal cache.
 
@@ -79,6 +80,8 @@ def prepare_patient(
         Recordings lacking a channel of the set: error, or logged and left out.
     manifest : Manifest or None
         Use this manifest instead of parsing ``data_root/<case>/<case>-summary.txt``.
+    n_jobs : int
+        Recordings read and preprocessed at once (threads).
 
     Returns
     -------
@@ -105,7 +108,7 @@ def prepare_patient(
             case_dir,
             ", ".join(absent[:5]) + (" ..." if len(absent) > 5 else ""),
         )
-    report = cache.build(manifest.subset(present), data_root, on_missing=on_missing)
+    report = cache.build(manifest.subset(present), data_root, on_missing=on_missing, n_jobs=n_jobs)
     for name, reason in report.skipped:
         logger.warning("%s: %s left out: %s", case, name, reason)
     return PatientData(manifest=manifest, cache=cache, report=report)
