@@ -116,6 +116,19 @@ def render_report(result, *, data_note: str = "") -> str:
             "No held-out seizure had > 2.5 h of uninterrupted EEG before onset: no CIOPR.",
             "",
         ]
+    if result.opp_variants:
+        lines += [
+            "## OPP under CIOPR's ambiguous choices",
+            "",
+            "METHOD.md leaves two choices open; an OPP that changes with them rests on a reading of the paper, "
+            "not on the data.",
+            "",
+            to_markdown(
+                [{**v, "used": "yes" if v["used"] else ""} for v in result.opp_variants],
+                ("output", "spc_mode", "opp_min", "criterion", "used"),
+            ),
+            "",
+        ]
     if result.events:
         a = cfg.alarms
         lines += [

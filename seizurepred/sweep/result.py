@@ -12,15 +12,17 @@ Tables (one row per ...):
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from seizurepred.evaluation.ciopr import choose_opp, ciopr_compare, ciopr_terms
-from seizurepred.evaluation.metrics import pool_folds
+from seizurepred.evaluation.ciopr import CioprOptions, choose_opp, ciopr_compare, ciopr_terms
+from seizurepred.evaluation.metrics import UndefinedMetricWarning, pool_folds
 from seizurepred.evaluation.tables import as_row, ciopr_row
 from seizurepred.sweep.config import SweepConfig
 from seizurepred.sweep.events import event_rows
@@ -46,6 +48,10 @@ class SweepResult:
         Optimal preictal period in minutes.
     opp_criterion : str
         ``"CIOPR"``, ``"F1"`` or ``"none"``.
+    opp_variants : list of dict
+        The OPP under each combination of CIOPR's two ambiguous choices (``output`` rounded/probability x
+        ``spc_mode`` first_crossing/sustained); ``used`` marks the configured one. A robustness check: an OPP
+        that changes with them rests on a reading of the paper, not on the data.
     skipped : list of dict
         Lengths or folds that could not run, with reasons.
     """
@@ -58,6 +64,7 @@ class SweepResult:
     events: list[dict[str, Any]]
     opp_min: int | None
     opp_criterion: str
+    opp_variants: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)
     folds: tuple[FoldOutcome, ...] = field(default=(), repr=False)
 
@@ -68,6 +75,7 @@ class SweepResult:
             "protocol": self.config.protocol,
             "opp_min": self.opp_min,
             "opp_criterion": self.opp_criterion,
+            "opp_variants": self.opp_variants,
             "pooled": self.pooled,
             "skipped": self.skipped,
             "config_hash": self.config.hash(),
@@ -93,18 +101,16 @@ def _segment_row(case: str, f: FoldOutcome) -> dict[str, Any]:
     return row
 
 
-def _ciopr_rows(case: str, folds: list[FoldOutcome], config: SweepConfig) -> list[dict[str, Any]]:
+def _ciopr_rows(case: str, folds: list[FoldOutcome], options: CioprOptions) -> list[dict[str, Any]]:
     by_seizure: dict[tuple[int, int], dict[int, Any]] = defaultdict(dict)
     hours: dict[tuple[int, int], float] = {}
     for f in folds:
         if f.continuous is not None:
-            by_seizure[(f.seizure_id, f.repeat)][f.preictal_min] = ciopr_terms(
-                f.continuous, options=config.ciopr
-            )
+            by_seizure[(f.seizure_id, f.repeat)][f.preictal_min] = ciopr_terms(f.continuous, options=options)
             hours[(f.seizure_id, f.repeat)] = f.continuous.record_hours
     rows = []
     for (sid, repeat), terms in sorted(by_seizure.items()):
-        for _, res in sorted(ciopr_compare(terms, options=config.ciopr).items()):
+        for _, res in sorted(ciopr_compare(terms, options=options).items()):
             row = as_row(ciopr_row(res, case=case, repeat=repeat, record_hours=hours[(sid, repeat)]))
             row["reason"] = res.terms.reason
             rows.append(row)
@@ -138,6 +144,28 @@ def _pooled_rows(case: str, folds: list[FoldOutcome], ciopr: list[dict], config:
     return rows
 
 
+#: The two ambiguous CIOPR choices of METHOD.md section 4 (the first pair is the paper's reading).
+_CIOPR_VARIANTS = (
+    ("rounded", "first_crossing"),
+    ("rounded", "sustained"),
+    ("probability", "first_crossing"),
+    ("probability", "sustained"),
+)
+
+
+def _opp(ciopr: list[dict[str, Any]], pooled: list[dict[str, Any]]) -> tuple[int | None, str]:
+    """OPP from CIOPR rows (mean over seizures and repeats), else from the pooled F1."""
+    if not pooled:
+        return None, "none"
+    by_k = {
+        r["preictal_min"]: [c["ciopr"] for c in ciopr if c["preictal_min"] == r["preictal_min"]]
+        for r in pooled
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        return choose_opp(by_k, {r["preictal_min"]: r["f1"] for r in pooled})
+
+
 def aggregate(
     patient: PatientData, folds: list[FoldOutcome], *, config: SweepConfig, skipped: list[dict]
 ) -> SweepResult:
@@ -159,14 +187,23 @@ def aggregate(
     SweepResult
     """
     case = patient.manifest.case
-    ciopr = _ciopr_rows(case, folds, config)
+    ciopr = _ciopr_rows(case, folds, config.ciopr)
     pooled = _pooled_rows(case, folds, ciopr, config)
-    ciopr_by_k = {
-        r["preictal_min"]: [c["ciopr"] for c in ciopr if c["preictal_min"] == r["preictal_min"]]
-        for r in pooled
-    }
-    f1_by_k = {r["preictal_min"]: r["f1"] for r in pooled}
-    opp, criterion = choose_opp(ciopr_by_k, f1_by_k) if pooled else (None, "none")
+    opp, criterion = _opp(ciopr, pooled)
+    variants = []
+    for output, spc_mode in _CIOPR_VARIANTS:
+        options = dataclasses.replace(config.ciopr, output=output, spc_mode=spc_mode)
+        rows = ciopr if options == config.ciopr else _ciopr_rows(case, folds, options)
+        k, crit = _opp(rows, pooled)
+        variants.append(
+            {
+                "output": output,
+                "spc_mode": spc_mode,
+                "opp_min": k,
+                "criterion": crit,
+                "used": options == config.ciopr,
+            }
+        )
     return SweepResult(
         case=case,
         config=config,
@@ -176,6 +213,7 @@ def aggregate(
         events=event_rows(patient, folds, config=config),
         opp_min=opp,
         opp_criterion=criterion,
+        opp_variants=variants,
         skipped=skipped,
         folds=tuple(folds),
     )

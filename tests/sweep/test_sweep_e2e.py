@@ -92,6 +92,19 @@ def test_sweep_tables_ciopr_and_opp(sweep_result):
     assert finite and max(r["ciopr"] for r in finite) == pytest.approx(1.0)
     assert result.opp_min in (30, 15)
     assert result.opp_criterion in ("CIOPR", "F1")
+    variants = result.opp_variants
+    assert {(v["output"], v["spc_mode"]) for v in variants} == {
+        ("rounded", "first_crossing"),
+        ("rounded", "sustained"),
+        ("probability", "first_crossing"),
+        ("probability", "sustained"),
+    }
+    (used,) = [v for v in variants if v["used"]]
+    assert (used["output"], used["spc_mode"], used["opp_min"]) == (
+        "rounded",
+        "first_crossing",
+        result.opp_min,
+    )
     assert {r["preictal_min"] for r in result.events} == {30, 15}
     for row in result.events:
         assert row["n_seizures"] == 2
