@@ -144,16 +144,9 @@ def run_case(
 ) -> dict[str, Any]:
     """Sweep one case (resumable) and write its tables to ``out_dir/<case>/``; return its Table 1 row."""
     from seizurepred.reporting import write_sweep
-    from seizurepred.sweep import prepare_patient, run_sweep
+    from seizurepred.sweep import prepare_for_sweep, run_sweep
 
-    patient = prepare_patient(
-        case,
-        data_root=data_root,
-        cache_dir=cache_dir,
-        channels=config.channels,
-        preprocess=config.preprocess,
-        on_missing=config.on_missing,
-    )
+    patient = prepare_for_sweep(case, config, data_root=data_root, cache_dir=cache_dir)
     result = run_sweep(patient, config=config, out_dir=out_dir / case)
     n, total = len(patient.available), len(patient.manifest)
     write_sweep(

@@ -15,7 +15,8 @@ from seizurepred.errors import CacheError, ConfigError, MontageError
 from seizurepred.io.edf_write import uv_to_digital, write_edf
 from seizurepred.io.manifest import Manifest, Recording
 from seizurepred.preprocess import PreprocessConfig, preprocess
-from seizurepred.store import SignalCache, choose_channel_config
+from seizurepred.io.montage_choice import choose_channel_config
+from seizurepred.store import SignalCache
 
 CHANNELS = ("FP1-F7", "F7-T7", "T7-P7", "P7-O1")
 SFREQ = 256
@@ -129,11 +130,11 @@ def test_killed_build_leaves_no_trusted_entry(patient, monkeypatch):
     real_write = store_mod._write_json_atomic
     calls = {"n": 0}
 
-    def die_on_second(path, data):
+    def die_on_second(path, data, **kwargs):
         calls["n"] += 1
         if calls["n"] == 2:
             raise KeyboardInterrupt  # "killed" after the second .npy was written, before its metadata
-        real_write(path, data)
+        real_write(path, data, **kwargs)
 
     monkeypatch.setattr(store_mod, "_write_json_atomic", die_on_second)
     with pytest.raises(KeyboardInterrupt):
@@ -240,3 +241,20 @@ def test_cache_cli_builds_then_reuses(tmp_path):
     )
     bad = CliRunner().invoke(cli, ["cache", "--patient", "chb06", *args[3:]])
     assert bad.exit_code == 2 and "chb06" in bad.output
+
+
+def test_durable_cache_fsyncs_and_matches(patient, monkeypatch):
+    """``durable=True`` fsyncs every written file; the entries are the same as without it."""
+    data_root, manifest, cache_dir = patient
+    calls = []
+    real_fsync = store_mod.os.fsync
+    monkeypatch.setattr(store_mod.os, "fsync", lambda fd: (calls.append(fd), real_fsync(fd)))
+    durable = SignalCache(cache_dir / "durable", channels=CHANNELS, durable=True)
+    durable.build(manifest, data_root)
+    assert len(calls) >= 2 * 2 * len(manifest)  # data + metadata, each file and its folder
+    calls.clear()
+    plain = SignalCache(cache_dir / "plain", channels=CHANNELS)
+    plain.build(manifest, data_root)
+    assert calls == []
+    for rec in manifest.recordings:
+        np.testing.assert_array_equal(durable.signal(rec.file_name), plain.signal(rec.file_name))

@@ -20,8 +20,16 @@ from seizurepred.errors import SeizurepredError
 #: command name -> (module, attribute, one-line help)
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "manifest": ("seizurepred.cli.manifest_cmd", "manifest", "Build and show CHB-MIT case manifests."),
-    "synth": ("seizurepred.cli.synth_cmd", "synth", "Write a synthetic patient as EDF files in the CHB-MIT layout."),
-    "labels": ("seizurepred.cli.labels_cmd", "labels", "Preictal/interictal eligibility report for a patient."),
+    "synth": (
+        "seizurepred.cli.synth_cmd",
+        "synth",
+        "Write a synthetic patient as EDF files in the CHB-MIT layout.",
+    ),
+    "labels": (
+        "seizurepred.cli.labels_cmd",
+        "labels",
+        "Preictal/interictal eligibility report for a patient.",
+    ),
     "cache": ("seizurepred.cli.cache_cmd", "cache", "Build the preprocessed signal cache of a patient."),
     "train": ("seizurepred.cli.train_cmd", "train", "Train one model for one preictal length and one fold."),
     "sweep": ("seizurepred.cli.sweep_cmd", "sweep", "Sweep preictal lengths for a patient and pick the OPP."),

@@ -87,7 +87,7 @@ def sweep(
       seizurepred sweep --synthetic
       seizurepred sweep --patient chb01 --data-root /data/chbmit --config experiments/paper.toml
     """
-    from seizurepred.sweep import prepare_patient, run_sweep
+    from seizurepred.sweep import prepare_for_sweep, run_sweep
 
     patient, data_root, cache_dir, base, note = resolve_inputs(
         patient, data_root, synthetic, cache_dir, config_path
@@ -104,14 +104,7 @@ def sweep(
         seed=seed,
     )
     out_dir = out_dir or Path("runs") / f"{patient}-{config.protocol}"
-    data = prepare_patient(
-        patient,
-        data_root=data_root,
-        cache_dir=cache_dir,
-        channels=config.channels,
-        preprocess=config.preprocess,
-        on_missing=config.on_missing,
-    )
+    data = prepare_for_sweep(patient, config, data_root=data_root, cache_dir=cache_dir)
     click.echo(data.report.summary(), err=True)
     result = run_sweep(data, config=config, out_dir=out_dir, resume=resume)
     from seizurepred.reporting import render_report, write_sweep

@@ -53,7 +53,7 @@ def train(
       seizurepred train --patient chb01 --data-root /data/chbmit -k 60 --fold 0 --model cnn_transformer
     """
     from seizurepred.evaluation.tables import write_csv
-    from seizurepred.sweep import plan_folds, prepare_patient
+    from seizurepred.sweep import plan_folds, prepare_for_sweep
     from seizurepred.sweep.fold import run_fold, save_fold
 
     patient, data_root, cache_dir, base, _ = resolve_inputs(
@@ -73,14 +73,7 @@ def train(
         protocol=protocol or base.protocol,
         model=model or base.model,
     )
-    data = prepare_patient(
-        patient,
-        data_root=data_root,
-        cache_dir=cache_dir,
-        channels=config.channels,
-        preprocess=config.preprocess,
-        on_missing=config.on_missing,
-    )
+    data = prepare_for_sweep(patient, config, data_root=data_root, cache_dir=cache_dir)
     folds, skipped = plan_folds(data, config=config)
     mine = [f for f in folds if f[1] == repeat]
     if not mine:

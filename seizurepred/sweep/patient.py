@@ -112,3 +112,30 @@ def prepare_patient(
     for name, reason in report.skipped:
         logger.warning("%s: %s left out: %s", case, name, reason)
     return PatientData(manifest=manifest, cache=cache, report=report)
+
+
+def prepare_for_sweep(
+    case: str, config, *, data_root: str | Path, cache_dir: str | Path, n_jobs: int = 1
+) -> PatientData:
+    """:func:`prepare_patient` with the channel set, preprocessing and missing-channel rule of a ``SweepConfig``.
+
+    Parameters
+    ----------
+    case : str
+        Patient.
+    config : SweepConfig
+        Supplies ``channels``, ``preprocess`` and ``on_missing``.
+    data_root, cache_dir : str or Path
+        As in :func:`prepare_patient`.
+    n_jobs : int
+        Recordings processed at once.
+    """
+    return prepare_patient(
+        case,
+        data_root=data_root,
+        cache_dir=cache_dir,
+        channels=config.channels,
+        preprocess=config.preprocess,
+        on_missing=config.on_missing,
+        n_jobs=n_jobs,
+    )
