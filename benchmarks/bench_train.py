@@ -3,9 +3,9 @@
 For each model (``small``, ``cnn_transformer`` at 23 x 1280), in one process:
 
 * plain loop: shuffled index batches from device-resident windows, BCE on logits, Adam (AMSGrad), bf16 autocast
-  on CUDA; nothing else;
-* ``train_model``: the same number of epochs over the same windows (plus its per-epoch validation on a 10 % set
-  and its bookkeeping).
+  on CUDA, and the per-epoch validation loss on the same 10 % set that any early-stopping loop needs; nothing else;
+* ``train_model``: the same number of epochs over the same windows, with its validation (loss and AUC), early
+  stopping bookkeeping and best-weights copy.
 
 Prints windows/s of both and the ratio trainer / plain (goal >= 0.95), end to end and for the training phase
 alone (history ``train_s``). With CUDA, also projects the time to train one paper model on a chb01-sized fold
@@ -46,15 +46,16 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def plain_loop(model, X, y, *, epochs: int, batch_size: int, amp: bool) -> float:
-    """Minimal reference loop; returns wall seconds."""
+def plain_loop(model, X, y, *, epochs: int, batch_size: int, amp: bool, X_val=None, y_val=None) -> float:
+    """Minimal reference loop: a shuffled training epoch, then (when given) the validation loss that any
+    early-stopping trainer needs, computed in batches of 256 without gradients; returns wall seconds."""
     device = X.device
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, amsgrad=True)
     gen = torch.Generator(device=device).manual_seed(0)
-    model.train()
     sync(device)
     t0 = time.perf_counter()
     for _ in range(epochs):
+        model.train()
         perm = torch.randperm(X.shape[0], generator=gen, device=device)
         for start in range(0, X.shape[0], batch_size):
             idx = perm[start : start + batch_size]
@@ -64,6 +65,15 @@ def plain_loop(model, X, y, *, epochs: int, batch_size: int, amp: bool) -> float
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+        if X_val is not None:
+            model.eval()
+            with torch.no_grad():
+                for start in range(0, X_val.shape[0], 256):
+                    with torch.autocast(
+                        device.type, dtype=torch.bfloat16, enabled=amp and device.type == "cuda"
+                    ):
+                        logits = model(X_val[start : start + 256])
+                    F.binary_cross_entropy_with_logits(logits.float(), y_val[start : start + 256])
     sync(device)
     return time.perf_counter() - t0
 
@@ -108,7 +118,9 @@ def bench_model(
     )  # warm-up (kernels, caches)
     t_plain, t_trainer, t_phase, epoch_s = [], [], [], []
     for _ in range(repeats):
-        t_plain.append(plain_loop(fresh(), X, y, epochs=epochs, batch_size=batch_size, amp=amp))
+        t_plain.append(
+            plain_loop(fresh(), X, y, epochs=epochs, batch_size=batch_size, amp=amp, X_val=Xv, y_val=yv)
+        )
         sync(device)
         t0 = time.perf_counter()
         res = train_model(fresh(), X, y, Xv, yv, config=config, progress=False)
