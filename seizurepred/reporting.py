@@ -194,7 +194,7 @@ def write_sweep(result, out_dir: str | Path, *, data_note: str = "") -> dict[str
     """
     out = Path(out_dir)
     written: dict[str, Path] = {}
-    for name in ("segments", "pooled", "ciopr", "events"):
+    for name in ("segments", "pooled", "ciopr", "events", "events_by_seizure"):
         rows = getattr(result, name)
         written[f"{name}.csv"] = write_csv(rows, out / f"{name}.csv")
         written[f"{name}.json"] = write_json(rows, out / f"{name}.json")

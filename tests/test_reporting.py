@@ -112,7 +112,7 @@ def written(tmp_path_factory):
 
 def test_write_sweep_writes_every_file(written):
     out, written = written
-    want = {f"{t}.{ext}" for t in ("segments", "pooled", "ciopr", "events") for ext in ("csv", "json")}
+    want = {f"{t}.{ext}" for t in ("segments", "pooled", "ciopr", "events", "events_by_seizure") for ext in ("csv", "json")}
     want |= {"summary.json", "report.md", "continuous.png"}
     assert set(written) == want
     for name, path in written.items():
@@ -126,7 +126,7 @@ def test_write_sweep_writes_every_file(written):
 def test_tables_round_trip(written):
     tmp_path = written[0]
     res = _result()
-    for name in ("segments", "pooled", "ciopr", "events"):
+    for name in ("segments", "pooled", "ciopr", "events", "events_by_seizure"):
         rows = _strict_json(tmp_path / f"{name}.json")
         assert len(rows) == len(getattr(res, name))
         with open(tmp_path / f"{name}.csv", newline="", encoding="utf-8") as fh:

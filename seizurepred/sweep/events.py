@@ -38,7 +38,7 @@ def _timeline(fold, onset_clock_s: float) -> tuple[np.ndarray, np.ndarray]:
 def _pool(case: str, k: int, repeat: int, items: list[tuple], config) -> dict[str, Any]:
     """Pool the timelines of one (length, repeat): ``items`` are (fold, onset_clock_s, offset_clock_s)."""
     cfg = config.alarms
-    shift, segments, onsets, offsets, alarms, recorded = 0.0, [], [], [], [], []
+    shift, onsets, offsets, alarms, recorded = 0.0, [], [], [], []
     n_pred = n_false = 0
     hours = warn_s = total_s = 0.0
     leads: list[float] = []
@@ -53,7 +53,6 @@ def _pool(case: str, k: int, repeat: int, items: list[tuple], config) -> dict[st
         leads += [x for x in m.lead_times_min if math.isfinite(x)]
         # lay this timeline after the previous ones on a virtual clock (gap of one refractory period)
         base = shift - t[0]
-        segments.append((t + base, p))
         onsets.append(onset + base)
         offsets.append(offset + base)
         alarms.append(raise_alarms([(t + base, p)], config=cfg))
@@ -102,6 +101,65 @@ def _pool(case: str, k: int, repeat: int, items: list[tuple], config) -> dict[st
     return row
 
 
+def _groups(patient, folds) -> dict[tuple[int, int], list[tuple]]:
+    """Folds with a usable continuous output, grouped by (length, repeat), with their seizure's clock times."""
+    events = {ev.seizure_id: ev for ev in patient.manifest.seizures}
+    groups: dict[tuple[int, int], list[tuple]] = defaultdict(list)
+    for f in folds:
+        ev = events.get(f.seizure_id)
+        if f.continuous is None or ev is None or ev.onset_clock_s is None or f.continuous.probs.size == 0:
+            continue
+        groups[(f.preictal_min, f.repeat)].append((f, ev.onset_clock_s, ev.offset_clock_s))
+    return groups
+
+
+def event_rows_by_seizure(patient, folds, *, config) -> list[dict[str, Any]]:
+    """One row per (preictal length, held-out seizure, repeat): the alarms on that fold's timeline alone.
+
+    Parameters
+    ----------
+    patient : PatientData
+        Gives the seizures' clock times.
+    folds : list of FoldOutcome
+        Folds; those without a continuous output are left out.
+    config : SweepConfig
+        ``alarms`` (AlarmConfig).
+
+    Returns
+    -------
+    list of dict
+    """
+    cfg = config.alarms
+    rows = []
+    for (k, repeat), items in sorted(_groups(patient, folds).items()):
+        for fold, onset, offset in items:
+            t, p = _timeline(fold, onset)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                m = event_metrics(
+                    [(t, p)], [onset], offsets_s=[offset], config=cfg, step_s=fold.continuous.window_s
+                )
+            rows.append(
+                {
+                    "case": patient.manifest.case,
+                    "preictal_min": k,
+                    "seizure_id": fold.seizure_id,
+                    "repeat": repeat,
+                    "sop_min": cfg.sop_min,
+                    "sph_min": cfg.sph_min,
+                    "predicted": bool(m.n_predicted),
+                    "n_alarms": m.n_alarms,
+                    "n_false_alarms": m.n_false_alarms,
+                    "interictal_hours": m.interictal_hours,
+                    "fpr_per_h": m.fpr_per_h,
+                    "time_in_warning": m.time_in_warning,
+                    "lead_time_min": m.mean_lead_time_min,
+                    "record_hours": fold.continuous.record_hours,
+                }
+            )
+    return rows
+
+
 def event_rows(patient, folds, *, config) -> list[dict[str, Any]]:
     """One row per (preictal length, repeat): pooled event-level metrics over the folds' timelines.
 
@@ -118,12 +176,5 @@ def event_rows(patient, folds, *, config) -> list[dict[str, Any]]:
     -------
     list of dict
     """
-    events = {ev.seizure_id: ev for ev in patient.manifest.seizures}
-    groups: dict[tuple[int, int], list[tuple]] = defaultdict(list)
-    for f in folds:
-        ev = events.get(f.seizure_id)
-        if f.continuous is None or ev is None or ev.onset_clock_s is None or f.continuous.probs.size == 0:
-            continue
-        groups[(f.preictal_min, f.repeat)].append((f, ev.onset_clock_s, ev.offset_clock_s))
     case = patient.manifest.case
-    return [_pool(case, k, r, items, config) for (k, r), items in sorted(groups.items())]
+    return [_pool(case, k, r, items, config) for (k, r), items in sorted(_groups(patient, folds).items())]

@@ -25,7 +25,7 @@ from seizurepred.evaluation.ciopr import CioprOptions, choose_opp, ciopr_compare
 from seizurepred.evaluation.metrics import UndefinedMetricWarning, pool_folds
 from seizurepred.evaluation.tables import as_row, ciopr_row
 from seizurepred.sweep.config import SweepConfig
-from seizurepred.sweep.events import event_rows
+from seizurepred.sweep.events import event_rows, event_rows_by_seizure
 from seizurepred.sweep.fold import FoldOutcome
 from seizurepred.sweep.patient import PatientData
 
@@ -44,6 +44,8 @@ class SweepResult:
         The sweep's config.
     segments, pooled, ciopr, events : list of dict
         Tidy tables (see the module docstring).
+    events_by_seizure : list of dict
+        The alarms of each fold's timeline alone (one row per length x held-out seizure x repeat).
     opp_min : int or None
         Optimal preictal period in minutes.
     opp_criterion : str
@@ -65,6 +67,7 @@ class SweepResult:
     opp_min: int | None
     opp_criterion: str
     opp_variants: list[dict[str, Any]] = field(default_factory=list)
+    events_by_seizure: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)
     folds: tuple[FoldOutcome, ...] = field(default=(), repr=False)
 
@@ -211,6 +214,7 @@ def aggregate(
         pooled=pooled,
         ciopr=ciopr,
         events=event_rows(patient, folds, config=config),
+        events_by_seizure=event_rows_by_seizure(patient, folds, config=config),
         opp_min=opp,
         opp_criterion=criterion,
         opp_variants=variants,

@@ -106,8 +106,15 @@ def test_sweep_tables_ciopr_and_opp(sweep_result):
         result.opp_min,
     )
     assert {r["preictal_min"] for r in result.events} == {30, 15}
+    assert len(result.events_by_seizure) == 4
+    assert {(r["preictal_min"], r["seizure_id"]) for r in result.events_by_seizure} == {
+        (k, sid) for k in (30, 15) for sid in (0, 1)
+    }
     for row in result.events:
         assert row["n_seizures"] == 2
+        mine = [r for r in result.events_by_seizure if r["preictal_min"] == row["preictal_min"]]
+        assert row["n_predicted"] == sum(r["predicted"] for r in mine)
+        assert row["n_false_alarms"] == sum(r["n_false_alarms"] for r in mine)
         assert 0.0 <= row["sensitivity"] <= 1.0
         assert row["interictal_hours"] > 0
 
@@ -135,7 +142,15 @@ def test_sweep_refuses_other_config_in_same_folder(sweep_result, signature_patie
 def test_reports_written(sweep_result, tmp_path):
     result, _ = sweep_result
     written = write_sweep(result, tmp_path, data_note="synthetic test patient")
-    for name in ("segments.csv", "pooled.csv", "ciopr.csv", "events.csv", "summary.json", "report.md"):
+    for name in (
+        "segments.csv",
+        "pooled.csv",
+        "ciopr.csv",
+        "events.csv",
+        "events_by_seizure.csv",
+        "summary.json",
+        "report.md",
+    ):
         assert (tmp_path / name).is_file(), name
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["opp_min"] == result.opp_min
