@@ -22,12 +22,18 @@ cache_dir_option = click.option(
 
 
 def resolve_inputs(
-    patient: str, data_root: Path | None, synthetic: bool, cache_dir: Path | None, config_path: Path | None
+    patient: str | None,
+    data_root: Path | None,
+    synthetic: bool,
+    cache_dir: Path | None,
+    config_path: Path | None,
 ):
     """Shared set-up of ``sweep`` and ``train``: where the data is, which config, a note for the report.
 
-    Without ``--data-root`` (or with ``--synthetic``) the built-in synthetic patient is written under
-    ``<cache-dir>/synthetic`` on first use and its CPU-friendly demo config is the default.
+    The data root is ``--data-root``, else ``$SEIZUREPRED_CHBMIT_ROOT``. Without either (or with
+    ``--synthetic``) the built-in synthetic patient (``chb01``) is written under ``<cache-dir>/synthetic`` on
+    first use and its CPU-friendly demo config is the default; asking for another patient then is an error,
+    never a silent switch to the synthetic one.
 
     Returns
     -------
@@ -36,7 +42,11 @@ def resolve_inputs(
     from seizurepred.sweep import SweepConfig, load_sweep_config
 
     cache_dir = Path(cache_dir or default_cache_dir())
-    if data_root is None or synthetic:
+    if synthetic and data_root is not None:
+        raise click.UsageError("--synthetic and --data-root exclude each other.")
+    if data_root is None and not synthetic and os.environ.get("SEIZUREPRED_CHBMIT_ROOT"):
+        data_root = Path(os.environ["SEIZUREPRED_CHBMIT_ROOT"])
+    if data_root is None:
         from seizurepred.sweep.demo import (
             DEMO_CASE,
             DEMO_SIGNATURE_MIN,
@@ -44,8 +54,15 @@ def resolve_inputs(
             ensure_demo_patient,
         )
 
-        if data_root is not None:
-            raise click.UsageError("--synthetic and --data-root exclude each other.")
+        if patient not in (None, DEMO_CASE):
+            raise click.UsageError(
+                f"no --data-root (nor $SEIZUREPRED_CHBMIT_ROOT) for {patient}: give the folder holding "
+                f"{patient}/{patient}-summary.txt, or leave out --patient to use the built-in synthetic patient."
+            )
+        click.echo(
+            f"No --data-root: using the built-in synthetic patient {DEMO_CASE} under {cache_dir / 'synthetic'}.",
+            err=True,
+        )
         data_root = ensure_demo_patient(cache_dir / "synthetic")
         base = load_sweep_config(config_path) if config_path else demo_sweep_config()
         note = (
@@ -53,14 +70,13 @@ def resolve_inputs(
             f"planted over the last {DEMO_SIGNATURE_MIN:g} min before each onset. No real EEG was used."
         )
         return DEMO_CASE, data_root, cache_dir, base, note
+    patient = patient or "chb01"
     base = load_sweep_config(config_path) if config_path else SweepConfig()
     return patient, Path(data_root), cache_dir, base, f"Data: {Path(data_root) / patient}."
 
 
 data_options = [
-    click.option(
-        "-p", "--patient", default="chb01", show_default=True, help="Case (folder under --data-root)."
-    ),
+    click.option("-p", "--patient", default=None, help="Case (folder under --data-root) [default: chb01]."),
     click.option(
         "--data-root",
         type=click.Path(file_okay=False, path_type=Path),

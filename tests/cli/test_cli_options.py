@@ -76,14 +76,25 @@ def test_without_data_root_uses_the_demo_patient(tmp_path, monkeypatch, toml_fil
         return Path(root)
 
     monkeypatch.setattr(demo, "ensure_demo_patient", fake_ensure)
-    patient, data_root, cache_dir, base, note = resolve_inputs("chb05", None, False, tmp_path, None)
+    monkeypatch.delenv("SEIZUREPRED_CHBMIT_ROOT", raising=False)
+    patient, data_root, cache_dir, base, note = resolve_inputs(None, None, False, tmp_path, None)
     assert calls == [tmp_path / "synthetic"]
     assert patient == demo.DEMO_CASE and data_root == tmp_path / "synthetic" and cache_dir == tmp_path
     assert base == demo.demo_sweep_config()
     assert "synthetic" in note and "No real EEG" in note
     # --synthetic with an explicit config keeps the config
-    _, _, _, base, _ = resolve_inputs("chb05", None, True, tmp_path, toml_file)
+    _, _, _, base, _ = resolve_inputs("chb01", None, True, tmp_path, toml_file)
     assert base.preictal_mins == (45, 15)
+    # another patient without data is an error, never a silent switch to the synthetic one
+    with pytest.raises(click.UsageError, match="chb05"):
+        resolve_inputs("chb05", None, False, tmp_path, None)
+
+
+def test_environment_data_root_is_used(tmp_path, monkeypatch, no_synthetic):
+    monkeypatch.setenv("SEIZUREPRED_CHBMIT_ROOT", str(tmp_path / "real"))
+    patient, data_root, _, base, note = resolve_inputs(None, None, False, tmp_path, None)
+    assert (patient, data_root) == ("chb01", tmp_path / "real")
+    assert base == SweepConfig() and "synthetic" not in note
 
 
 # ------------------------------------------------------------------------------------------------ CLI
