@@ -10,6 +10,24 @@ import click
 from seizurepred.cli.options import add_options, data_options, resolve_inputs
 
 
+def _one_fold_config(base, *, preictal_min, repeat, protocol, model, max_epochs, device):
+    """The sweep config of one length and repeat, with the command-line overrides applied."""
+    train_cfg = base.train
+    if max_epochs is not None:
+        train_cfg = dataclasses.replace(train_cfg, max_epochs=max_epochs)
+    if device is not None:
+        train_cfg = dataclasses.replace(train_cfg, device=device)
+    return dataclasses.replace(
+        base,
+        preictal_mins=(preictal_min,),
+        repeats=repeat + 1,
+        max_folds=None,
+        train=train_cfg,
+        protocol=protocol or base.protocol,
+        model=model or base.model,
+    )
+
+
 @click.command("train")
 @add_options(data_options)
 @click.option("-k", "--preictal-min", type=int, default=60, show_default=True, help="Preictal length (min).")
@@ -59,19 +77,14 @@ def train(
     patient, data_root, cache_dir, base, _ = resolve_inputs(
         patient, data_root, synthetic, cache_dir, config_path
     )
-    train_cfg = base.train
-    if max_epochs is not None:
-        train_cfg = dataclasses.replace(train_cfg, max_epochs=max_epochs)
-    if device is not None:
-        train_cfg = dataclasses.replace(train_cfg, device=device)
-    config = dataclasses.replace(
+    config = _one_fold_config(
         base,
-        preictal_mins=(preictal_min,),
-        repeats=repeat + 1,
-        max_folds=None,
-        train=train_cfg,
-        protocol=protocol or base.protocol,
-        model=model or base.model,
+        preictal_min=preictal_min,
+        repeat=repeat,
+        protocol=protocol,
+        model=model,
+        max_epochs=max_epochs,
+        device=device,
     )
     data = prepare_for_sweep(patient, config, data_root=data_root, cache_dir=cache_dir)
     folds, skipped = plan_folds(data, config=config)

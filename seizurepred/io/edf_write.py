@@ -75,6 +75,50 @@ def uv_to_digital(
     return np.clip(digital, lo, hi).astype(np.int16)
 
 
+def _edf_header(
+    labels: Sequence[str],
+    *,
+    start: datetime,
+    n_records: int,
+    record_duration_s: int,
+    samples_per_record: int,
+    calibration: tuple[list[float], list[float], list[float], list[float]],
+    physical_dimension: str,
+    patient_id: str,
+    recording_id: str,
+) -> bytes:
+    """The fixed 256-byte header plus 256 bytes per channel."""
+    n_chans = len(labels)
+    pmins, pmaxs, dmins, dmaxs = calibration
+    head = b"".join(
+        [
+            _field("0", 8),
+            _field(patient_id, 80),
+            _field(recording_id, 80),
+            _field(start.strftime("%d.%m.%y"), 8),
+            _field(start.strftime("%H.%M.%S"), 8),
+            _field(256 * (n_chans + 1), 8),
+            _field("", 44),
+            _field(n_records, 8),
+            _field(int(record_duration_s), 8),
+            _field(n_chans, 4),
+        ]
+    )
+    per = [
+        [_field(lab, 16) for lab in labels],
+        [_field("", 80)] * n_chans,
+        [_field(physical_dimension, 8)] * n_chans,
+        [_field(_fmt_num(v), 8) for v in pmins],
+        [_field(_fmt_num(v), 8) for v in pmaxs],
+        [_field(_fmt_num(v), 8) for v in dmins],
+        [_field(_fmt_num(v), 8) for v in dmaxs],
+        [_field("", 80)] * n_chans,
+        [_field(samples_per_record, 8)] * n_chans,
+        [_field("", 32)] * n_chans,
+    ]
+    return head + b"".join(b"".join(col) for col in per)
+
+
 def write_edf(
     path: str | Path,
     digital: np.ndarray,
@@ -136,34 +180,17 @@ def write_edf(
     dmins = _per_channel(digital_min, n_chans, "digital_min")
     dmaxs = _per_channel(digital_max, n_chans, "digital_max")
 
-    header_bytes = 256 * (n_chans + 1)
-    head = b"".join(
-        [
-            _field("0", 8),
-            _field(patient_id, 80),
-            _field(recording_id, 80),
-            _field(start.strftime("%d.%m.%y"), 8),
-            _field(start.strftime("%H.%M.%S"), 8),
-            _field(header_bytes, 8),
-            _field("", 44),
-            _field(n_records, 8),
-            _field(int(record_duration_s), 8),
-            _field(n_chans, 4),
-        ]
+    header = _edf_header(
+        labels,
+        start=start,
+        n_records=n_records,
+        record_duration_s=record_duration_s,
+        samples_per_record=spr,
+        calibration=(pmins, pmaxs, dmins, dmaxs),
+        physical_dimension=physical_dimension,
+        patient_id=patient_id,
+        recording_id=recording_id,
     )
-    per = [
-        [_field(lab, 16) for lab in labels],
-        [_field("", 80)] * n_chans,
-        [_field(physical_dimension, 8)] * n_chans,
-        [_field(_fmt_num(v), 8) for v in pmins],
-        [_field(_fmt_num(v), 8) for v in pmaxs],
-        [_field(_fmt_num(v), 8) for v in dmins],
-        [_field(_fmt_num(v), 8) for v in dmaxs],
-        [_field("", 80)] * n_chans,
-        [_field(spr, 8)] * n_chans,
-        [_field("", 32)] * n_chans,
-    ]
-    header = head + b"".join(b"".join(col) for col in per)
     # data records: record-major, channel blocks of spr samples each
     body = digital.astype("<i2").reshape(n_chans, n_records, spr).transpose(1, 0, 2)
     path = Path(path)
