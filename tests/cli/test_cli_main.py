@@ -40,3 +40,16 @@ def test_unknown_command_is_a_usage_error():
     result = CliRunner().invoke(cli, ["sweeep"])
     assert result.exit_code == 2
     assert "No such command" in result.output
+
+
+def test_models_lists_parameter_counts():
+    """models_cmd: every registered model with its count at 23 x 1280; options reach the models that take them."""
+    runner = CliRunner()
+    out = runner.invoke(cli, ["models"]).output
+    for name in ("cnn_transformer", "small", "bandpower_logreg"):
+        assert name in out
+    assert "782,721" in out
+    wide = runner.invoke(cli, ["models", "-o", "pool_channels=false"]).output
+    assert "6,462,465" in wide and "pool_channels=False" in wide
+    bad = runner.invoke(cli, ["models", "-o", "pool_channels"])
+    assert bad.exit_code == 2 and "NAME=VALUE" in bad.output
