@@ -14,9 +14,9 @@ import logging
 import time
 from pathlib import Path
 
-from seizurepred.labelling import LabelConfig
 from seizurepred.sweep import SweepConfig, prepare_patient, run_sweep
-from seizurepred.synth import SynthConfig, generate_patient
+from seizurepred.sweep.demo import SHORT_RECORD_LABELS, short_synth_config
+from seizurepred.synth import generate_patient
 from seizurepred.training import TrainConfig
 
 
@@ -28,33 +28,23 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--model", default=None, help="model name [default: cnn_transformer; small with --quick]")
     ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--jobs", type=int, default=8, help="processes writing the synthetic EDF files")
-    ap.add_argument("--quick", action="store_true", help="tiny training budget and the small model (CPU smoke test)")
+    ap.add_argument(
+        "--quick", action="store_true", help="tiny training budget and the small model (CPU smoke test)"
+    )
     args = ap.parse_args(argv)
     args.model = args.model or ("small" if args.quick else "cnn_transformer")
     logging.basicConfig(level=logging.WARNING)
 
     t0 = time.perf_counter()
-    synth = SynthConfig(
-        patient="chb01",
-        hours=8.0,
-        n_seizures=2,
-        preictal_min=30.0,
-        seed=3,
-        min_first_onset_h=3.2,
-        min_onset_spacing_h=3.5,
-        long_gap_prob=0.0,
-    )
+    synth = short_synth_config()
     generate_patient(args.out / "data", config=synth, n_jobs=args.jobs)
     t1 = time.perf_counter()
     patient = prepare_patient("chb01", data_root=args.out / "data", cache_dir=args.out / "cache")
     t2 = time.perf_counter()
-    labels = LabelConfig(
-        interictal_before_onset_min=90.0, interictal_after_end_min=30.0, postictal_exclusion_min=30.0
-    )
     config = SweepConfig(
         preictal_mins=(30, 15),
         model=args.model,
-        label=labels,
+        label=SHORT_RECORD_LABELS,
         n_surrogates=100,
         max_train_windows=400 if args.quick else None,
         train=TrainConfig(max_epochs=1 if args.quick else args.epochs, patience=5, device=args.device),

@@ -237,22 +237,11 @@ device = "cpu"
 
 @pytest.mark.slow
 def test_end_to_end_on_a_synthetic_patient(rt, tmp_path, capsys, monkeypatch):
-    from seizurepred.synth import SynthConfig, generate_patient
+    from seizurepred.sweep.demo import short_synth_config
+    from seizurepred.synth import generate_patient
 
     root = tmp_path / "data"
-    generate_patient(
-        root,
-        config=SynthConfig(
-            patient="chb01",
-            hours=8.0,
-            n_seizures=2,
-            file_hours=1.0,
-            min_first_onset_h=3.5,
-            min_onset_spacing_h=3.5,
-            long_gap_prob=0.0,
-            seed=3,
-        ),
-    )
+    generate_patient(root, config=short_synth_config())
     config = tmp_path / "tiny.toml"
     config.write_text(TINY_TOML)
     out = tmp_path / "out"

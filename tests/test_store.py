@@ -14,8 +14,8 @@ import seizurepred.store as store_mod
 from seizurepred.errors import CacheError, ConfigError, MontageError
 from seizurepred.io.edf_write import uv_to_digital, write_edf
 from seizurepred.io.manifest import Manifest, Recording
-from seizurepred.preprocess import PreprocessConfig, preprocess
 from seizurepred.io.montage_choice import choose_channel_config
+from seizurepred.preprocess import PreprocessConfig, preprocess
 from seizurepred.store import SignalCache
 
 CHANNELS = ("FP1-F7", "F7-T7", "T7-P7", "P7-O1")

@@ -8,7 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from seizurepred.cli.main import cli
-from seizurepred.synth import SynthConfig, generate_patient
+from seizurepred.sweep.demo import short_synth_config
+from seizurepred.synth import generate_patient
 
 # cache_cmd + train_cmd: a tiny training budget and short interictal distances for an 8-h patient
 _TOML = """
@@ -29,16 +30,7 @@ device = "cpu"
 @pytest.fixture(scope="module")
 def data_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("data")
-    config = SynthConfig(
-        patient="chb01",
-        hours=8.0,
-        n_seizures=2,
-        preictal_min=30.0,
-        seed=11,
-        min_first_onset_h=3.2,
-        min_onset_spacing_h=3.5,
-        long_gap_prob=0.0,
-    )
+    config = short_synth_config(seed=11)
     generate_patient(root, config=config)
     return root
 

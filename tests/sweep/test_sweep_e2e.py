@@ -15,32 +15,19 @@ import math
 import numpy as np
 import pytest
 
-from seizurepred.labelling import LabelConfig
 from seizurepred.reporting import write_sweep
 from seizurepred.sweep import SweepConfig, prepare_patient, run_sweep
-from seizurepred.synth import SynthConfig, generate_patient
+from seizurepred.sweep.demo import SHORT_RECORD_LABELS, short_synth_config
+from seizurepred.synth import generate_patient
 from seizurepred.training import TrainConfig
 
-# Short patients need shorter interictal distances than the paper's 4 h / 1 h to have interictal data at all.
-SHORT_LABELS = LabelConfig(
-    interictal_before_onset_min=90.0, interictal_after_end_min=30.0, postictal_exclusion_min=30.0
-)
+SHORT_LABELS = SHORT_RECORD_LABELS
 
 
 def _patient(root, *, hours, n_seizures, null=False, seed=3):
-    config = SynthConfig(
-        patient="chb01",
-        hours=hours,
-        n_seizures=n_seizures,
-        preictal_min=30.0,
-        null=null,
-        seed=seed,
-        min_first_onset_h=3.2,
-        min_onset_spacing_h=3.5,
-        long_gap_prob=0.0,
-        artefacts=True,
+    generate_patient(
+        root, config=short_synth_config(hours=hours, n_seizures=n_seizures, null=null, seed=seed)
     )
-    generate_patient(root, config=config)
     return root
 
 
