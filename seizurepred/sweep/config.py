@@ -52,7 +52,9 @@ class SweepConfig:
     model_options : tuple of (str, value) pairs
         Extra model options (hashable form of a dict).
     channels : str
-        Canonical channel set ("paper23" or "core18").
+        Canonical channel set: "paper23", "core18", or "auto" (the paper's "channel configuration with the most
+        data": core18 when it covers at least 25 % more recorded hours, else paper23; see
+        :func:`~seizurepred.sweep.patient.resolve_channel_set`).
     on_missing : {"raise", "skip"}
         What to do with recordings that lack a channel of the set.
     seed : int
@@ -99,7 +101,7 @@ class SweepConfig:
             )
         check_option("protocol", self.protocol, ("paper", "chronological"))
         check_option("on_missing", self.on_missing, ("raise", "skip"))
-        check_option("channels", self.channels, ("paper23", "core18"))
+        check_option("channels", self.channels, ("paper23", "core18", "auto"))
         check_number("repeats", self.repeats, min_value=1, integer=True)
         check_number("seed", self.seed, min_value=0, integer=True)
         if self.max_folds is not None:
