@@ -46,18 +46,8 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in COMMANDS:
             return None
-        module, attr, help_text = COMMANDS[cmd_name]
-        try:
-            return getattr(importlib.import_module(module), attr)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-
-            @click.command(cmd_name, help=f"{help_text} (not available in this build: {module} is missing)")
-            def _missing() -> None:
-                raise click.ClickException(f"'{cmd_name}' is not available in this build.")
-
-            return _missing
+        module, attr, _ = COMMANDS[cmd_name]
+        return getattr(importlib.import_module(module), attr)
 
     def invoke(self, ctx: click.Context):  # noqa: D102 - click API
         try:
