@@ -180,6 +180,8 @@ def sweep_config_from_dict(data: dict[str, Any], *, source: str = "config") -> S
         )
     try:
         return SweepConfig(**top, **stages)
+    except ConfigError as exc:  # a [sweep] value rejected by __post_init__: say where it came from
+        raise ConfigError(f"{source} [sweep]: {exc}") from None
     except TypeError as exc:
         raise ConfigError(f"{source}: {exc}") from None
 

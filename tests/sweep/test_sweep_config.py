@@ -255,3 +255,10 @@ def test_load_sweep_config_invalid_value_and_syntax(tmp_path):
         load_sweep_config(path)
     with pytest.raises(ConfigError, match="no such config file"):
         load_sweep_config(tmp_path / "absent.toml")
+
+
+def test_invalid_sweep_value_names_the_file_and_table(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text('[sweep]\nprotocol = "loso"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"^bad\.toml \[sweep\]: Invalid value for 'protocol'"):
+        load_sweep_config(path)
