@@ -31,7 +31,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Preictal/interictal eligibility report for a patient.",
     ),
     "cache": ("seizurepred.cli.cache_cmd", "cache", "Build the preprocessed signal cache of a patient."),
-    "models": ("seizurepred.cli.models_cmd", "models", "List the registered models and their parameter counts."),
+    "models": (
+        "seizurepred.cli.models_cmd",
+        "models",
+        "List the registered models and their parameter counts.",
+    ),
     "train": ("seizurepred.cli.train_cmd", "train", "Train one model for one preictal length and one fold."),
     "sweep": ("seizurepred.cli.sweep_cmd", "sweep", "Sweep preictal lengths for a patient and pick the OPP."),
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -96,6 +97,19 @@ data_options = [
     ),
     cache_dir_option,
 ]
+
+
+def apply_overrides(config, *, max_epochs=None, device=None, **fields):
+    """Copy of a ``SweepConfig`` with the command-line values that were given (``None`` means not given).
+
+    ``max_epochs`` and ``device`` go to its ``TrainConfig``; every other keyword is a ``SweepConfig`` field.
+    The copy is validated like any config.
+    """
+    train = dataclasses.replace(
+        config.train,
+        **{k: v for k, v in (("max_epochs", max_epochs), ("device", device)) if v is not None},
+    )
+    return dataclasses.replace(config, train=train, **{k: v for k, v in fields.items() if v is not None})
 
 
 def add_options(options):

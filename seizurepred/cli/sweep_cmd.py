@@ -2,38 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from pathlib import Path
 
 import click
 
-from seizurepred.cli.options import add_options, data_options, resolve_inputs
-
-
-def _overrides(config, *, preictal_min, protocol, model, repeats, max_folds, max_epochs, device, seed):
-    from seizurepred.sweep.config import SweepConfig
-
-    changes = {}
-    if preictal_min:
-        changes["preictal_mins"] = tuple(int(k) for k in preictal_min)
-    for name, value in (
-        ("protocol", protocol),
-        ("model", model),
-        ("repeats", repeats),
-        ("max_folds", max_folds),
-        ("seed", seed),
-    ):
-        if value is not None:
-            changes[name] = value
-    train = config.train
-    if max_epochs is not None:
-        train = dataclasses.replace(train, max_epochs=max_epochs)
-    if device is not None:
-        train = dataclasses.replace(train, device=device)
-    return SweepConfig(
-        **{**{f.name: getattr(config, f.name) for f in dataclasses.fields(config)}, **changes, "train": train}
-    )
+from seizurepred.cli.options import add_options, apply_overrides, data_options, resolve_inputs
 
 
 @click.command("sweep")
@@ -92,16 +66,16 @@ def sweep(
     patient, data_root, cache_dir, base, note = resolve_inputs(
         patient, data_root, synthetic, cache_dir, config_path
     )
-    config = _overrides(
+    config = apply_overrides(
         base,
-        preictal_min=preictal_min,
+        preictal_mins=tuple(int(k) for k in preictal_min) or None,
         protocol=protocol,
         model=model,
         repeats=repeats,
         max_folds=max_folds,
+        seed=seed,
         max_epochs=max_epochs,
         device=device,
-        seed=seed,
     )
     out_dir = out_dir or Path("runs") / f"{patient}-{config.protocol}"
     data = prepare_for_sweep(patient, config, data_root=data_root, cache_dir=cache_dir)

@@ -7,25 +7,7 @@ from pathlib import Path
 
 import click
 
-from seizurepred.cli.options import add_options, data_options, resolve_inputs
-
-
-def _one_fold_config(base, *, preictal_min, repeat, protocol, model, max_epochs, device):
-    """The sweep config of one length and repeat, with the command-line overrides applied."""
-    train_cfg = base.train
-    if max_epochs is not None:
-        train_cfg = dataclasses.replace(train_cfg, max_epochs=max_epochs)
-    if device is not None:
-        train_cfg = dataclasses.replace(train_cfg, device=device)
-    return dataclasses.replace(
-        base,
-        preictal_mins=(preictal_min,),
-        repeats=repeat + 1,
-        max_folds=None,
-        train=train_cfg,
-        protocol=protocol or base.protocol,
-        model=model or base.model,
-    )
+from seizurepred.cli.options import add_options, apply_overrides, data_options, resolve_inputs
 
 
 @click.command("train")
@@ -77,10 +59,10 @@ def train(
     patient, data_root, cache_dir, base, _ = resolve_inputs(
         patient, data_root, synthetic, cache_dir, config_path
     )
-    config = _one_fold_config(
-        base,
-        preictal_min=preictal_min,
-        repeat=repeat,
+    config = apply_overrides(
+        dataclasses.replace(base, max_folds=None),
+        preictal_mins=(preictal_min,),
+        repeats=repeat + 1,
         protocol=protocol,
         model=model,
         max_epochs=max_epochs,

@@ -7,6 +7,7 @@ should find an optimal preictal period near that length: a known answer, unlike 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from pathlib import Path
@@ -70,18 +71,12 @@ def short_synth_config(*, hours: float = 8.0, n_seizures: int = 2, seed: int = 3
     hours, n_seizures, seed, null
         As in :class:`~seizurepred.synth.SynthConfig`.
     """
-    from seizurepred.synth import SynthConfig
-
-    return SynthConfig(
-        patient=DEMO_CASE,
+    return dataclasses.replace(
+        demo_synth_config(seed=seed, null=null),
         hours=hours,
         n_seizures=n_seizures,
-        preictal_min=30.0,
-        null=null,
-        seed=seed,
         min_first_onset_h=3.2,
         min_onset_spacing_h=3.5,
-        long_gap_prob=0.0,
     )
 
 

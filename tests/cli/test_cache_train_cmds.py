@@ -52,11 +52,10 @@ def test_cache_missing_data_root_is_usage_error(tmp_path):
     assert "does not exist" in result.output
 
 
-def test_train_one_fold_writes_checkpoint_history_and_fold(data_root, tmp_path):
+def _train_args(data_root, tmp_path, *, fold: int) -> list[str]:
     cfg = tmp_path / "tiny.toml"
     cfg.write_text(_TOML, encoding="utf-8")
-    out = tmp_path / "run"
-    args = [
+    return [
         "train",
         "-p",
         "chb01",
@@ -69,10 +68,13 @@ def test_train_one_fold_writes_checkpoint_history_and_fold(data_root, tmp_path):
         "-k",
         "30",
         "--fold",
-        "1",
-        "--out",
-        str(out),
+        str(fold),
     ]
+
+
+def test_train_one_fold_writes_checkpoint_history_and_fold(data_root, tmp_path):
+    out = tmp_path / "run"
+    args = _train_args(data_root, tmp_path, fold=1) + ["--out", str(out)]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert "test AUC" in result.output
@@ -84,23 +86,7 @@ def test_train_one_fold_writes_checkpoint_history_and_fold(data_root, tmp_path):
 
 
 def test_train_fold_out_of_range_names_the_option(data_root, tmp_path):
-    cfg = tmp_path / "tiny.toml"
-    cfg.write_text(_TOML, encoding="utf-8")
-    args = [
-        "train",
-        "-p",
-        "chb01",
-        "--data-root",
-        str(data_root),
-        "--cache-dir",
-        str(tmp_path / "c"),
-        "--config",
-        str(cfg),
-        "-k",
-        "30",
-        "--fold",
-        "7",
-    ]
+    args = _train_args(data_root, tmp_path, fold=7)
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2
     assert "--fold" in result.output and "0..1" in result.output

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from seizurepred.cli.main import cli
 from seizurepred.cli.options import default_cache_dir, resolve_inputs
+from seizurepred.errors import ConfigError
 from seizurepred.sweep import demo
 from seizurepred.sweep.config import SweepConfig
 
@@ -137,26 +138,18 @@ def test_cli_sweep_invalid_override_is_one_line_error(tmp_path, no_synthetic):
     assert "Invalid value for 'repeats'" in res.output
 
 
-def test_sweep_overrides_apply_on_top_of_the_config():
-    from seizurepred.cli.sweep_cmd import _overrides
+def test_overrides_apply_on_top_of_the_config():
+    from seizurepred.cli.options import apply_overrides
 
     base = SweepConfig(preictal_mins=(60, 30), repeats=3)
-    got = _overrides(
-        base,
-        preictal_min=(20, 10),
-        protocol="chronological",
-        model=None,
-        repeats=None,
-        max_folds=1,
-        max_epochs=2,
-        device="cpu",
-        seed=None,
-    )
+    got = apply_overrides(
+        base, preictal_mins=(20, 10), protocol="chronological", model=None, repeats=None, max_folds=1,
+        max_epochs=2, device="cpu", seed=None,
+    )  # fmt: skip
     assert got.preictal_mins == (20, 10) and got.protocol == "chronological" and got.max_folds == 1
     assert got.repeats == 3 and got.model == base.model and got.seed == base.seed
     assert got.train.max_epochs == 2 and got.train.device == "cpu"
     assert base.preictal_mins == (60, 30)  # not mutated
-    assert _overrides(
-        base, preictal_min=(), protocol=None, model=None, repeats=None, max_folds=None, max_epochs=None,
-        device=None, seed=None,
-    ) == base  # fmt: skip
+    assert apply_overrides(base, preictal_mins=None, protocol=None, max_epochs=None, device=None) == base
+    with pytest.raises(ConfigError, match="'repeats'"):
+        apply_overrides(base, repeats=0)
