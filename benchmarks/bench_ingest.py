@@ -3,7 +3,7 @@
 Steps (one process, except the data generation which runs in a child so its memory does not count):
 
 1. Generate (or reuse, ``--data-dir``) a synthetic patient with :func:`seizurepred.synth.generate_patient`.
-2. Build the :class:`~seizurepred.store.SignalCache` (read + CAR + band-pass + store, once). EDF bytes read are
+2. Build the :class:`~seizurepred.cache.store.SignalCache` (read + CAR + band-pass + store, once). EDF bytes read are
    counted by wrapping the cache's reader functions (file size per full read, header bytes per header read) and
    compared with ``CacheReport.bytes_read``; a second build must read 0 bytes.
 3. Build window indices for preictal lengths 60/45/30/15 min (``label_segments`` + ``build_window_index``) and
@@ -33,13 +33,13 @@ import time
 import warnings
 from pathlib import Path
 
-import seizurepred.store as store_mod
-from seizurepred.data import materialize
+import seizurepred.cache.store as store_mod
+from seizurepred.cache.store import SignalCache
 from seizurepred.io.summary import load_patient
-from seizurepred.labelling import LabelConfig, label_segments
-from seizurepred.splits import leave_one_seizure_out
-from seizurepred.store import SignalCache
-from seizurepred.windows import WindowConfig, build_window_index
+from seizurepred.labels.segments import LabelConfig, label_segments
+from seizurepred.windows.gather import materialize
+from seizurepred.windows.index import WindowConfig, build_window_index
+from seizurepred.windows.splits import leave_one_seizure_out
 
 PATIENT = "chb01"
 LENGTHS_MIN = (60.0, 45.0, 30.0, 15.0)

@@ -4,9 +4,9 @@ Compares, in one process with a warm page cache (best of N, interleaved):
 
 (a) the MNE path: ``mne.io.read_raw_edf(preload=True)`` + ``set_eeg_reference("average", projection=False)`` +
     ``raw.filter(0.5, 45, fir_design="firwin")``;
-(b) seizurepred: :func:`seizurepred.io.edf.read_recording` + :func:`seizurepred.preprocess.preprocess`;
+(b) seizurepred: :func:`seizurepred.io.edf.read_recording` + :func:`seizurepred.cache.preprocess.preprocess`;
 
-and the filters alone: :func:`~seizurepred.preprocess.preprocess` (CAR included) against
+and the filters alone: :func:`~seizurepred.cache.preprocess.preprocess` (CAR included) against
 ``mne.filter.filter_data`` on the already re-referenced float64 signal. The goal is (a) / (b) >= 3. It also checks
 that (b) equals (a) (max |diff| relative to the RMS of (a)) and reports the peak extra memory of
 ``preprocess`` (tracemalloc, in copies of the float32 signal).
@@ -34,10 +34,10 @@ from pathlib import Path
 import mne
 import numpy as np
 
+from seizurepred.cache.preprocess import preprocess
 from seizurepred.io.edf import read_recording
 from seizurepred.io.edf_write import uv_to_digital, write_edf
 from seizurepred.io.montage import PAPER_23
-from seizurepred.preprocess import preprocess
 
 SFREQ = 256
 

@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 from seizurepred.sweep import SweepConfig, prepare_patient, run_sweep
-from seizurepred.sweep.demo import SHORT_RECORD_LABELS, short_synth_config
 from seizurepred.synth import generate_patient
+from seizurepred.synth.demo import SHORT_RECORD_LABELS, short_synth_config
 from seizurepred.training import TrainConfig
 
 

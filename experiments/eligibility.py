@@ -1,7 +1,7 @@
 """Which CHB-MIT cases are eligible under the paper's labelling rules? Compared with the paper's 19.
 
 Reads only the committed manifests (``data_manifests/*.json``; no signals), labels every case with
-:func:`seizurepred.labelling.label_segments` under the paper's rules (preictal 60 min and 15 min, SPH 0,
+:func:`seizurepred.labels.segments.label_segments` under the paper's rules (preictal 60 min and 15 min, SPH 0,
 interictal >= 4 h before any onset and >= 1 h after any end, >= 1 min preictal per seizure, >= 2 usable seizures)
 and writes ``experiments/eligibility.md``. The output is deterministic; ``tests/test_eligibility.py`` checks the
 committed file is current.
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from seizurepred.io.manifest import Manifest, known_cases, load_manifest
 from seizurepred.io.montage import has_channels
-from seizurepred.labelling import LabelConfig, Segments, label_segments
+from seizurepred.labels.segments import LabelConfig, Segments, label_segments
 
 OUTPUT = Path(__file__).resolve().with_name("eligibility.md")
 PAPER_EXCLUDED = ("chb08", "chb12", "chb13", "chb15", "chb24")

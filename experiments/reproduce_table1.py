@@ -38,7 +38,7 @@ import numpy as np
 from seizurepred.errors import SeizurepredError
 from seizurepred.io.manifest import Manifest, load_manifest
 from seizurepred.io.montage import has_channels
-from seizurepred.labelling import label_segments
+from seizurepred.labels.segments import label_segments
 from seizurepred.sweep import SweepConfig, load_sweep_config, plan_folds
 
 logger = logging.getLogger("reproduce_table1")
@@ -143,7 +143,7 @@ def run_case(
     case: str, *, data_root: Path, cache_dir: Path, config: SweepConfig, out_dir: Path
 ) -> dict[str, Any]:
     """Sweep one case (resumable) and write its tables to ``out_dir/<case>/``; return its Table 1 row."""
-    from seizurepred.reporting import write_sweep
+    from seizurepred.reporting.report import write_sweep
     from seizurepred.sweep import prepare_for_sweep, run_sweep
 
     patient = prepare_for_sweep(case, config, data_root=data_root, cache_dir=cache_dir)

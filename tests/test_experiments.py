@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 from seizurepred.io.manifest import known_cases
-from seizurepred.labelling import label_segments
+from seizurepred.labels.segments import label_segments
 from seizurepred.sweep import load_sweep_config
-from seizurepred.sweep.demo import demo_sweep_config
+from seizurepred.synth.demo import demo_sweep_config
 
 EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
 SCRIPT = EXPERIMENTS / "reproduce_table1.py"
@@ -237,8 +237,8 @@ device = "cpu"
 
 @pytest.mark.slow
 def test_end_to_end_on_a_synthetic_patient(rt, tmp_path, capsys, monkeypatch):
-    from seizurepred.sweep.demo import short_synth_config
     from seizurepred.synth import generate_patient
+    from seizurepred.synth.demo import short_synth_config
 
     root = tmp_path / "data"
     generate_patient(root, config=short_synth_config())

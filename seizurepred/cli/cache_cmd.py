@@ -55,9 +55,9 @@ def cache(
 
     A later ``train`` or ``sweep`` with the same --cache-dir, channels and preprocessing reads no EDF again.
     """
+    from seizurepred.cache.patient import prepare_patient
+    from seizurepred.cache.preprocess import PreprocessConfig
     from seizurepred.config import load_config_section
-    from seizurepred.preprocess import PreprocessConfig
-    from seizurepred.sweep.patient import prepare_patient
 
     config = PreprocessConfig()
     if config_path is not None:

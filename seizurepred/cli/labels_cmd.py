@@ -10,8 +10,8 @@ import click
 
 from seizurepred.config import load_config_section
 from seizurepred.io.manifest import Manifest, load_manifest
-from seizurepred.labelling import LabelConfig, label_segments
-from seizurepred.labelling_report import format_segments, segments_to_dict
+from seizurepred.labels.report import format_segments, segments_to_dict
+from seizurepred.labels.segments import LabelConfig, label_segments
 
 
 def _load(patient: str, data_root: Path | None) -> Manifest:

@@ -48,7 +48,7 @@ def resolve_inputs(
     if data_root is None and not synthetic and os.environ.get("SEIZUREPRED_CHBMIT_ROOT"):
         data_root = Path(os.environ["SEIZUREPRED_CHBMIT_ROOT"])
     if data_root is None:
-        from seizurepred.sweep.demo import (
+        from seizurepred.synth.demo import (
             DEMO_CASE,
             DEMO_SIGNATURE_MIN,
             demo_sweep_config,

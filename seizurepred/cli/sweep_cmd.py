@@ -81,7 +81,7 @@ def sweep(
     data = prepare_for_sweep(patient, config, data_root=data_root, cache_dir=cache_dir)
     click.echo(data.report.summary(), err=True)
     result = run_sweep(data, config=config, out_dir=out_dir, resume=resume)
-    from seizurepred.reporting import render_report, write_sweep
+    from seizurepred.reporting.report import render_report, write_sweep
 
     written = write_sweep(result, out_dir, data_note=note)
     click.echo(render_report(result, data_note=note))

@@ -23,14 +23,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from seizurepred._validate import check_number, check_option
+from seizurepred.cache.preprocess import PreprocessConfig
 from seizurepred.config import config_from_dict, config_hash, config_to_dict, load_toml
 from seizurepred.errors import ConfigError
 from seizurepred.evaluation.alarms import AlarmConfig
 from seizurepred.evaluation.ciopr import CioprOptions
-from seizurepred.labelling import LabelConfig
-from seizurepred.preprocess import PreprocessConfig
+from seizurepred.labels.segments import LabelConfig
 from seizurepred.training import TrainConfig
-from seizurepred.windows import WindowConfig
+from seizurepred.windows.index import WindowConfig
 
 Protocol = Literal["paper", "chronological"]
 
@@ -54,7 +54,7 @@ class SweepConfig:
     channels : str
         Canonical channel set: "paper23", "core18", or "auto" (the paper's "channel configuration with the most
         data": core18 when it covers at least 25 % more recorded hours, else paper23; see
-        :func:`~seizurepred.sweep.patient.resolve_channel_set`).
+        :func:`~seizurepred.cache.patient.resolve_channel_set`).
     on_missing : {"raise", "skip"}
         What to do with recordings that lack a channel of the set.
     seed : int

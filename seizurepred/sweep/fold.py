@@ -22,15 +22,15 @@ import numpy as np
 import torch
 
 from seizurepred._json import json_safe, nan_for_none
+from seizurepred.cache.patient import PatientData
 from seizurepred.evaluation.continuous import ContinuousOutput, continuous_output
 from seizurepred.evaluation.metrics import segment_metrics
 from seizurepred.models import build_model
-from seizurepred.splits import Split
 from seizurepred.sweep.config import SweepConfig
-from seizurepred.sweep.patient import PatientData
 from seizurepred.training import predict_proba, train_model
 from seizurepred.training.device import resolve_device
-from seizurepred.windows import WindowIndex
+from seizurepred.windows.index import WindowIndex
+from seizurepred.windows.splits import Split
 
 logger = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ def run_fold(
     -------
     FoldOutcome
     """
-    from seizurepred.data import materialize
+    from seizurepred.windows.gather import materialize
 
     seed = training_seed(config, repeat=repeat, seizure_id=split.test_seizure_id)
     device = resolve_device(config.train.device)

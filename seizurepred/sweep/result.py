@@ -21,13 +21,13 @@ from typing import Any
 
 import numpy as np
 
+from seizurepred.cache.patient import PatientData
 from seizurepred.evaluation.ciopr import CioprOptions, choose_opp, ciopr_compare, ciopr_terms
 from seizurepred.evaluation.metrics import UndefinedMetricWarning, pool_folds
 from seizurepred.evaluation.tables import as_row, ciopr_row
 from seizurepred.sweep.config import SweepConfig
 from seizurepred.sweep.events import event_rows, event_rows_by_seizure
 from seizurepred.sweep.fold import FoldOutcome
-from seizurepred.sweep.patient import PatientData
 
 _METRICS = ("sensitivity", "specificity", "accuracy", "f1", "auc", "segment_far_per_h")
 

@@ -14,14 +14,14 @@ import os
 from pathlib import Path
 
 from seizurepred._progress import progress
+from seizurepred.cache.patient import PatientData
 from seizurepred.errors import ConfigError
-from seizurepred.labelling import label_segments
-from seizurepred.splits import make_splits
+from seizurepred.labels.segments import label_segments
 from seizurepred.sweep.config import SweepConfig
 from seizurepred.sweep.fold import FoldOutcome, fold_stem, load_fold, run_fold, save_fold
-from seizurepred.sweep.patient import PatientData
 from seizurepred.sweep.result import SweepResult, aggregate
-from seizurepred.windows import build_window_index
+from seizurepred.windows.index import build_window_index
+from seizurepred.windows.splits import make_splits
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ def run_sweep(
     Parameters
     ----------
     patient : PatientData
-        Patient with its built signal cache (:func:`~seizurepred.sweep.patient.prepare_patient`).
+        Patient with its built signal cache (:func:`~seizurepred.cache.patient.prepare_patient`).
     config : SweepConfig
         Lengths, protocol, model, training and evaluation settings.
     out_dir : str or Path

@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from seizurepred.cli.main import cli
-from seizurepred.sweep.demo import short_synth_config
 from seizurepred.synth import generate_patient
+from seizurepred.synth.demo import short_synth_config
 
 # cache_cmd + train_cmd: a tiny training budget and short interictal distances for an 8-h patient
 _TOML = """

@@ -7,14 +7,14 @@ import json
 
 import pytest
 
+from seizurepred.cache.preprocess import PreprocessConfig
 from seizurepred.errors import ConfigError
 from seizurepred.evaluation.alarms import AlarmConfig
 from seizurepred.evaluation.ciopr import CioprOptions
-from seizurepred.labelling import LabelConfig
-from seizurepred.preprocess import PreprocessConfig
+from seizurepred.labels.segments import LabelConfig
 from seizurepred.sweep.config import SweepConfig, load_sweep_config, sweep_config_from_dict
 from seizurepred.training import TrainConfig
-from seizurepred.windows import WindowConfig
+from seizurepred.windows.index import WindowConfig
 
 
 def test_defaults_are_valid_and_paper_like():

@@ -15,10 +15,10 @@ import math
 import numpy as np
 import pytest
 
-from seizurepred.reporting import write_sweep
+from seizurepred.reporting.report import write_sweep
 from seizurepred.sweep import SweepConfig, prepare_patient, run_sweep
-from seizurepred.sweep.demo import SHORT_RECORD_LABELS, short_synth_config
 from seizurepred.synth import generate_patient
+from seizurepred.synth.demo import SHORT_RECORD_LABELS, short_synth_config
 from seizurepred.training import TrainConfig
 
 SHORT_LABELS = SHORT_RECORD_LABELS

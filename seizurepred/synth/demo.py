@@ -13,10 +13,10 @@ import logging
 from pathlib import Path
 
 from seizurepred.config import config_to_dict
-from seizurepred.labelling import LabelConfig
+from seizurepred.labels.segments import LabelConfig
 from seizurepred.sweep.config import SweepConfig
 from seizurepred.training import TrainConfig
-from seizurepred.windows import WindowConfig
+from seizurepred.windows.index import WindowConfig
 
 logger = logging.getLogger(__name__)
 

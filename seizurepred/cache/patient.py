@@ -1,7 +1,7 @@
 """One patient made ready for training: manifest, built signal cache, and the recordings that are usable.
 
 This is the only step of a sweep that reads EDF files, and it reads each one once per preprocessing config: the
-:class:`~seizurepred.store.SignalCache` reuses its entries for every preictal length, SPH and split.
+:class:`~seizurepred.cache.store.SignalCache` reuses its entries for every preictal length, SPH and split.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from seizurepred.cache.store import CacheReport, SignalCache
 from seizurepred.errors import CacheError
 from seizurepred.io.manifest import Manifest
-from seizurepred.store import CacheReport, SignalCache
 
 logger = logging.getLogger(__name__)
 
@@ -87,8 +87,8 @@ def prepare_patient(
     -------
     PatientData
     """
+    from seizurepred.cache.preprocess import PreprocessConfig
     from seizurepred.io.summary import load_patient
-    from seizurepred.preprocess import PreprocessConfig
 
     if manifest is None:
         manifest = load_patient(data_root, case)

@@ -5,7 +5,7 @@ Layout::
     ROOT/<case>/<key>/<file_stem>.npy    float32, shape (n_chans, n_samples), CAR + band-pass, µV
     ROOT/<case>/<key>/<file_stem>.json   metadata, written last: source identity, shape, sfreq, config
 
-``key`` hashes the :class:`~seizurepred.preprocess.PreprocessConfig`, the channel set and
+``key`` hashes the :class:`~seizurepred.cache.preprocess.PreprocessConfig`, the channel set and
 :data:`READER_VERSION`, so a different preprocessing never reuses an entry. The metadata records the source EDF's
 identity (size, ``mtime_ns`` and the manifest's SHA-256 when known); a changed source invalidates the entry.
 
@@ -36,12 +36,12 @@ import numpy as np
 
 from seizurepred._progress import progress
 from seizurepred._validate import check_number, check_option
+from seizurepred.cache.preprocess import PreprocessConfig, preprocess
 from seizurepred.config import config_hash, config_to_dict
 from seizurepred.errors import CacheError, MontageError
 from seizurepred.io.edf import read_header, read_recording
 from seizurepred.io.manifest import Manifest, Recording
 from seizurepred.io.montage import channel_set, resolve_channels
-from seizurepred.preprocess import PreprocessConfig, preprocess
 
 logger = logging.getLogger(__name__)
 

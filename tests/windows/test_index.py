@@ -1,4 +1,4 @@
-"""Tests of seizurepred.windows against a slow reference loop and hand-built timelines."""
+"""Tests of seizurepred.windows.index against a slow reference loop and hand-built timelines."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 
 from seizurepred.errors import ConfigError
 from seizurepred.io.manifest import Manifest, Recording, Seizure
-from seizurepred.labelling import Interval, LabelConfig, Segments, label_segments
-from seizurepred.windows import WindowConfig, WindowIndex, build_window_index
+from seizurepred.labels.segments import Interval, LabelConfig, Segments, label_segments
+from seizurepred.windows.index import WindowConfig, WindowIndex, build_window_index
 
 SFREQ = 8.0  # low rate keeps the arrays small; windows are 40 samples
 H = 3600.0

@@ -1,4 +1,4 @@
-"""Tests for seizurepred.preprocess against MNE (the independent reference)."""
+"""Tests for seizurepred.cache.preprocess against MNE (the independent reference)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import mne
 import numpy as np
 import pytest
 
-from seizurepred.errors import ConfigError
-from seizurepred.preprocess import (
+from seizurepred.cache.preprocess import (
     PreprocessConfig,
     common_average_reference,
     design_bandpass,
     preprocess,
 )
+from seizurepred.errors import ConfigError
 
 SFREQ = 256.0
 TOL = 1e-5  # max |ours - MNE| relative to the RMS of MNE's filtered signal

@@ -1,4 +1,4 @@
-"""Human- and machine-readable reports of a labelling result (:class:`~seizurepred.labelling.Segments`)."""
+"""Human- and machine-readable reports of a labelling result (:class:`~seizurepred.labels.segments.Segments`)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from seizurepred.config import config_to_dict
 from seizurepred.io.manifest import Manifest
-from seizurepred.labelling import Segments
+from seizurepred.labels.segments import Segments
 
 
 def _hms(clock_s: float | None) -> str:
@@ -23,7 +23,7 @@ def unguarded_interictal_hours(segments: Segments, manifest: Manifest) -> float:
     """Interictal hours within ``interictal_before_onset_min`` before the end of the record or a longer gap.
 
     Only recorded seizures are known: such data may precede a seizure that happened after the record ended or
-    while nothing was recorded. The paper (like :func:`~seizurepred.labelling.label_segments`) counts it as
+    while nothing was recorded. The paper (like :func:`~seizurepred.labels.segments.label_segments`) counts it as
     interictal; this says how much of it there is.
 
     Parameters

@@ -14,7 +14,7 @@ seizure prediction horizon (SPH) and an optional leading-seizure rule (Truong et
   included). Data after the last seizure counts once it is far enough from that seizure's end.
 * Only *recorded* seizures are known. Data near the end of the record, or just before a long gap between files,
   may precede a seizure that was never recorded; like the paper (and every CHB-MIT study we know of), such data
-  counts as interictal. :func:`seizurepred.labelling_report.unguarded_interictal_hours` says how much of it lies
+  counts as interictal. :func:`seizurepred.labels.report.unguarded_interictal_hours` says how much of it lies
   within ``interictal_before_onset_min`` of the end of the record or of a longer gap, so a user can judge it.
 * Data between the preictal start and the interictal boundary is unused; ictal and postictal data are unused.
 * Recordings whose clock times are unknown (chb24 in the committed manifest) are ignored and listed in

@@ -14,9 +14,9 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from seizurepred.cache.store import SignalCache
 from seizurepred.errors import CacheError
-from seizurepred.store import SignalCache
-from seizurepred.windows import WindowIndex
+from seizurepred.windows.index import WindowIndex
 
 logger = logging.getLogger(__name__)
 

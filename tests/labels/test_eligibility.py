@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from seizurepred.io.manifest import Manifest, Recording, Seizure
-from seizurepred.labelling import LabelConfig, label_segments
+from seizurepred.labels.segments import LabelConfig, label_segments
 
-SCRIPT = Path(__file__).resolve().parents[1] / "experiments" / "eligibility.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "experiments" / "eligibility.py"
 
 
 @pytest.fixture(scope="module")

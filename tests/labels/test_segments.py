@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from seizurepred.config import config_from_dict, config_hash
 from seizurepred.errors import ConfigError, ManifestError
 from seizurepred.io.manifest import Manifest, Recording, Seizure
-from seizurepred.labelling import LabelConfig, Segments, label_segments
-from seizurepred.labelling_report import unguarded_interictal_hours
+from seizurepred.labels.report import unguarded_interictal_hours
+from seizurepred.labels.segments import LabelConfig, Segments, label_segments
 
 H = 3600.0
 M = 60.0

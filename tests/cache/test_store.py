@@ -1,4 +1,4 @@
-"""Tests of seizurepred.store.SignalCache on small EDF files written with write_edf."""
+"""Tests of seizurepred.cache.store.SignalCache on small EDF files written with write_edf."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ import numpy as np
 import pyedflib
 import pytest
 
-import seizurepred.store as store_mod
+import seizurepred.cache.store as store_mod
+from seizurepred.cache.preprocess import PreprocessConfig, preprocess
+from seizurepred.cache.store import SignalCache
 from seizurepred.errors import CacheError, ConfigError, MontageError
 from seizurepred.io.edf_write import uv_to_digital, write_edf
 from seizurepred.io.manifest import Manifest, Recording
 from seizurepred.io.montage_choice import choose_channel_config
-from seizurepred.preprocess import PreprocessConfig, preprocess
-from seizurepred.store import SignalCache
 
 CHANNELS = ("FP1-F7", "F7-T7", "T7-P7", "P7-O1")
 SFREQ = 256

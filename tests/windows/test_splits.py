@@ -1,4 +1,4 @@
-"""Tests of seizurepred.splits: disjointness, the paper's test sets, and no time overlap in the chronological one."""
+"""Tests of seizurepred.windows.splits: disjointness, the paper's test sets, and no time overlap in the chronological one."""
 
 from __future__ import annotations
 
@@ -9,15 +9,15 @@ from hypothesis import strategies as st
 
 from seizurepred.errors import ConfigError
 from seizurepred.io.manifest import Manifest, Recording, Seizure
-from seizurepred.labelling import LabelConfig, label_segments
-from seizurepred.splits import (
+from seizurepred.labels.segments import LabelConfig, label_segments
+from seizurepred.windows.index import WindowConfig, build_window_index
+from seizurepred.windows.splits import (
     Split,
     chronological_report,
     chronological_splits,
     leave_one_seizure_out,
     make_splits,
 )
-from seizurepred.windows import WindowConfig, build_window_index
 
 H = 3600.0
 SFREQ = 4.0

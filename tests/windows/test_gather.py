@@ -1,4 +1,4 @@
-"""Tests of seizurepred.data: materialize and WindowDataset against a slow per-window loop over the cache."""
+"""Tests of seizurepred.windows.gather: materialize and WindowDataset against a slow per-window loop over the cache."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
-from seizurepred.data import WindowDataset, gather_windows, materialize
+from seizurepred.cache.store import SignalCache
 from seizurepred.errors import CacheError
 from seizurepred.io.edf_write import uv_to_digital, write_edf
 from seizurepred.io.manifest import Manifest, Recording
-from seizurepred.labelling import Interval, LabelConfig, Segments
-from seizurepred.store import SignalCache
-from seizurepred.windows import WindowConfig, WindowIndex, build_window_index
+from seizurepred.labels.segments import Interval, LabelConfig, Segments
+from seizurepred.windows.gather import WindowDataset, gather_windows, materialize
+from seizurepred.windows.index import WindowConfig, WindowIndex, build_window_index
 
 CHANNELS = ("FP1-F7", "F7-T7", "T7-P7")
 SFREQ = 256

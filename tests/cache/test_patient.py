@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from seizurepred.cache.patient import prepare_patient, resolve_channel_set
 from seizurepred.errors import CacheError
 from seizurepred.io.manifest import Manifest, Recording, load_manifest
 from seizurepred.io.montage import CORE_18, PAPER_23
-from seizurepred.sweep.patient import prepare_patient, resolve_channel_set
 
 
 def _manifest(hours_23: float, hours_18_only: float) -> Manifest:

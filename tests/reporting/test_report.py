@@ -1,4 +1,4 @@
-"""seizurepred.reporting: files written by write_sweep, the Markdown report, the continuous-output figure."""
+"""seizurepred.reporting.report: files written by write_sweep, the Markdown report, the continuous-output figure."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from seizurepred.evaluation.continuous import ContinuousOutput
-from seizurepred.reporting import plot_continuous, render_report, write_sweep
+from seizurepred.reporting.report import plot_continuous, render_report, write_sweep
 from seizurepred.sweep.config import SweepConfig
 from seizurepred.sweep.fold import FoldOutcome
 from seizurepred.sweep.result import SweepResult

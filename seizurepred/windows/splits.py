@@ -1,4 +1,4 @@
-"""Train / validation / test splits of a :class:`~seizurepred.windows.WindowIndex` (row indices, never copies).
+"""Train / validation / test splits of a :class:`~seizurepred.windows.index.WindowIndex` (row indices, never copies).
 
 Two protocols:
 
@@ -26,7 +26,7 @@ import numpy as np
 
 from seizurepred._validate import check_number, check_option
 from seizurepred.errors import ConfigError
-from seizurepred.windows import INTERICTAL, PREICTAL, WindowIndex
+from seizurepred.windows.index import INTERICTAL, PREICTAL, WindowIndex
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """The window index: which 5 s windows of the cached signals a model sees, as numpy columns (no signal copies).
 
 A :class:`WindowIndex` row is (recording, start sample, label, seizure id, patient-clock time). Windows lie inside
-one labelled :class:`~seizurepred.labelling.Interval`, so they never cross a recording boundary and never run past
+one labelled :class:`~seizurepred.labels.segments.Interval`, so they never cross a recording boundary and never run past
 the recording's last sample. Preictal windows overlap (the paper's 66 %, about 3x oversampling); interictal
 windows do not, and are then randomly subsampled (seeded) to the preictal count. Rows are in chronological order.
 """
@@ -18,7 +18,7 @@ import numpy as np
 from seizurepred._validate import check_number
 from seizurepred.errors import ConfigError
 from seizurepred.io.manifest import Manifest
-from seizurepred.labelling import Interval, Segments
+from seizurepred.labels.segments import Interval, Segments
 
 logger = logging.getLogger(__name__)
 
@@ -265,7 +265,7 @@ def build_window_index(
     Parameters
     ----------
     segments : Segments
-        Output of :func:`~seizurepred.labelling.label_segments` for ``manifest``.
+        Output of :func:`~seizurepred.labels.segments.label_segments` for ``manifest``.
     manifest : Manifest
         The manifest the segments were labelled from (``Interval.recording_index`` indexes its recordings).
     config : WindowConfig
