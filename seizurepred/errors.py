@@ -30,3 +30,16 @@ class MontageError(SeizurepredError, ValueError):
 
 class CacheError(SeizurepredError, OSError):
     """A signal-cache entry that is missing, stale or corrupt; names the entry."""
+
+
+class SeizurepredWarning(UserWarning):
+    """Base class of every warning seizurepred emits: a recoverable problem in the input, handled as documented."""
+
+
+class ManifestWarning(SeizurepredWarning):
+    """A summary that disagrees with the data it describes, resolved as documented (e.g. the EDF header wins)."""
+
+
+class StorageError(SeizurepredError, OSError):
+    """A file or folder that cannot be written or locked (read-only, below a file, disk full, held by another
+    process); names the path and the operating system's reason."""

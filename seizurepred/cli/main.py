@@ -2,7 +2,9 @@
 
 Sub-commands live in their own modules and are imported only when invoked, so ``seizurepred manifest show``
 does not pay for importing torch. Errors of the project's own type are printed as one line (no traceback) and
-exit with status 2.
+exit with status 2. Warnings are shown as one log line each (``WARNING seizurepred: EDFWarning: ...``, no source),
+and a message already shown in this run is not shown again (the same EDF warning comes from every place that
+reads the header: the manifest, the cache and the reader).
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+import warnings
+from typing import TextIO
 
 import click
 
@@ -39,6 +43,42 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "train": ("seizurepred.cli.train_cmd", "train", "Train one model for one preictal length and one fold."),
     "sweep": ("seizurepred.cli.sweep_cmd", "sweep", "Sweep preictal lengths for a patient and pick the OPP."),
 }
+
+
+class _WarningPrinter:
+    """A ``warnings.showwarning`` replacement: each distinct warning once, as one log line, no source echo.
+
+    The line is ``WARNING seizurepred: EDFWarning: <message>`` for the project's own warnings (logger
+    ``seizurepred``) and ``WARNING py.warnings: UserWarning: <message>`` for other libraries'; a message of several
+    lines is joined into one.
+    """
+
+    def __init__(self) -> None:
+        self.shown: set[tuple[type, str]] = set()
+
+    def __call__(
+        self,
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
+        text = " ".join(part.strip() for part in str(message).splitlines() if part.strip())
+        if (category, text) in self.shown:
+            return
+        self.shown.add((category, text))
+        ours = getattr(category, "__module__", "").startswith("seizurepred")
+        logger = logging.getLogger("seizurepred" if ours else "py.warnings")
+        logger.warning("%s: %s", category.__name__, text)
+
+
+def _show_warnings_once(ctx: click.Context) -> None:
+    """Route warnings through :class:`_WarningPrinter` until the command ends (then restore the previous hook)."""
+    previous = warnings.showwarning
+    warnings.showwarning = _WarningPrinter()
+    ctx.call_on_close(lambda: setattr(warnings, "showwarning", previous))
 
 
 class LazyGroup(click.Group):
@@ -71,6 +111,7 @@ def cli(quiet: bool, verbose: int) -> None:
     level = logging.WARNING if quiet else (logging.DEBUG if verbose >= 2 else logging.INFO)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     logging.getLogger("seizurepred").setLevel(level)
+    _show_warnings_once(click.get_current_context())
 
 
 if __name__ == "__main__":  # pragma: no cover

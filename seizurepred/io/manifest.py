@@ -14,14 +14,50 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from seizurepred.errors import ManifestError
+from seizurepred.errors import ConfigError, ManifestError
 
 SCHEMA_VERSION = 1
+
+_CASE_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_+-]{0,63}")
+
+
+def check_case_name(name: str, *, source: str = "patient") -> str:
+    """Return ``name`` if it is a bare case name, else raise :class:`ConfigError` naming ``source``.
+
+    A case name becomes a file name (``data_manifests/NAME.json``) and a folder (``DATA_ROOT/NAME/``), so it must
+    not be able to point anywhere else: 1 to 64 characters from ``[A-Za-z0-9_+-]``, the first a letter or digit
+    (no path separators, no dots, hence no ``..``; no leading ``-`` that a shell or CLI would read as an option).
+    Every real name passes: ``chb01`` .. ``chb24``, and the file stems ``chb17a_03``, ``chb02_16+``.
+
+    Parameters
+    ----------
+    name : str
+        The name to check, e.g. ``"chb01"``.
+    source : str
+        The parameter or option it came from, named in the message (``"patient"`` for the CLI's ``-p``).
+
+    Returns
+    -------
+    str
+        ``name``, unchanged.
+
+    Raises
+    ------
+    ConfigError
+        ``Invalid value for 'patient': allowed a case name of 1-64 letters, digits, '_', '+' or '-' ...; got ...``.
+    """
+    if not isinstance(name, str) or not _CASE_NAME_RE.fullmatch(name):
+        raise ConfigError(
+            f"Invalid value for {source!r}: allowed a case name of 1-64 letters, digits, '_', '+' or '-', starting "
+            f"with a letter or digit (e.g. 'chb01'); got {name!r}."
+        )
+    return name
 
 
 @dataclass(frozen=True)
@@ -324,9 +360,16 @@ def load_manifest(case: str) -> Manifest:
     Parameters
     ----------
     case : str
-        Case name.
+        Case name (see :func:`check_case_name`; a name that is a path is refused before any file is opened).
+
+    Raises
+    ------
+    ConfigError
+        ``case`` is not a bare case name.
+    ManifestError
+        No manifest for ``case``, or a malformed one.
     """
-    path = manifests_dir() / f"{case}.json"
+    path = manifests_dir() / f"{check_case_name(case, source='case')}.json"
     if not path.is_file():
         known = ", ".join(known_cases()) or "none (data_manifests/ is empty)"
         raise ManifestError(f"Unknown case {case!r}: known cases are {known}.")

@@ -9,7 +9,8 @@ Clock times are times of day, possibly >= 24 h (``24:44:29``) when a file runs p
 on one continuous patient clock (seconds since midnight of the first file's day): each file starts at the first
 moment with its time of day that is not before the end of the previous file (midnight roll-over, gaps kept).
 A start that is earlier in the day than the previous file's end (a roll-over giving a gap of 12 h or more) is
-recorded in the manifest's notes, because the summary's file order may not be chronological there.
+recorded in the manifest's notes, because the summary's file order may not be chronological there. A seizure
+beyond its file's end is an error at the seizure's own line (:func:`load_patient` judges it by the EDF header).
 """
 
 from __future__ import annotations
@@ -17,16 +18,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from seizurepred.errors import ManifestError
-from seizurepred.io.manifest import Manifest, Recording, Seizure
-
-if TYPE_CHECKING:
-    from seizurepred.io.edf import EdfHeader
+from seizurepred.io.manifest import Manifest, Recording, Seizure, check_case_name
 
 logger = logging.getLogger(__name__)
 
@@ -50,14 +47,19 @@ _BAD_NAME_RE = re.compile(r"[\s/\\\x00-\x1f\x7f]")
 
 @dataclass(frozen=True)
 class _FileBlock:
-    """One ``File Name:`` block as written in the summary (times of day, not yet on the patient clock)."""
+    """One ``File Name:`` block as written in the summary (time of day, not yet on the patient clock).
+
+    ``duration_s`` is ``(end - start) mod 24 h`` of the summary's clock times (``None`` without times) until an EDF
+    header replaces it; ``seizure_lines`` holds the (start, end) line numbers of each seizure.
+    """
 
     name: str
     line: int
     start_tod_s: int | None
-    end_tod_s: int | None
+    duration_s: float | None
     channels: tuple[str, ...]
     seizures: tuple[Seizure, ...]
+    seizure_lines: tuple[tuple[int, int], ...] = ()
 
 
 class _Lines:
@@ -137,8 +139,11 @@ def _parse_channels(lines: _Lines) -> tuple[str, ...]:
     return tuple(channels)
 
 
-def _parse_seizures(lines: _Lines, name: str, n_seizures: int) -> tuple[Seizure, ...]:
-    seizures = []
+def _parse_seizures(
+    lines: _Lines, name: str, n_seizures: int
+) -> tuple[tuple[Seizure, ...], tuple[tuple[int, int], ...]]:
+    """The seizures of one file block and the (start, end) line numbers of each."""
+    seizures, where = [], []
     for k in range(1, n_seizures + 1):
         values = []
         for kind in ("Start", "End"):
@@ -164,13 +169,14 @@ def _parse_seizures(lines: _Lines, name: str, n_seizures: int) -> tuple[Seizure,
                 on_line, f"seizure at {onset_s:g} s overlaps or precedes the previous one in {name}"
             )
         seizures.append(Seizure(onset_s, offset_s))
-    return tuple(seizures)
+        where.append((on_line, off_line))
+    return tuple(seizures), tuple(where)
 
 
 def _parse_file_block(lines: _Lines, channels: tuple[str, ...]) -> _FileBlock:
     line, match = lines.expect(_NAME_RE, "File Name")
     name = check_file_name(match.group(1).strip(), source=f"{lines.source} line {line}")
-    start = end = None
+    start = duration = None
     item = lines.peek()
     if item is not None and item[1].startswith("File Start Time"):
         s_line, s_match = lines.expect(_START_RE, "File Start Time: h:mm:ss")
@@ -179,16 +185,36 @@ def _parse_file_block(lines: _Lines, channels: tuple[str, ...]) -> _FileBlock:
         end = _clock_s(e_match.group(1), lines, e_line)
         if (end - start) % DAY_S == 0:
             raise lines.error(e_line, f"file end time equals its start time in {name}")
+        duration = float((end - start) % DAY_S)
     _, c_match = lines.expect(_COUNT_RE, "Number of Seizures in File")
-    seizures = _parse_seizures(lines, name, int(c_match.group(1)))
-    if start is not None and end is not None and seizures:
-        duration_s = (end - start) % DAY_S
-        if seizures[-1].offset_s > duration_s:
-            raise lines.error(
-                line,
-                f"seizure ends at {seizures[-1].offset_s:g} s, beyond the end of {name} ({duration_s} s long)",
-            )
-    return _FileBlock(name, line, start, end, channels, seizures)
+    seizures, where = _parse_seizures(lines, name, int(c_match.group(1)))
+    return _FileBlock(name, line, start, duration, channels, seizures, where)
+
+
+def _check_seizures_in_files(
+    blocks: Sequence[_FileBlock], source: str, *, header_durations: Mapping[str, float] | None = None
+) -> None:
+    """Raise a :class:`ManifestError` at the line of the first seizure that lies beyond its file's end.
+
+    The end is the EDF header's when ``header_durations`` has the file (its real length), else the summary's.
+    """
+    header_durations = header_durations or {}
+    for b in blocks:
+        duration = header_durations.get(b.name, b.duration_s)
+        if duration is None:
+            continue
+        per = " per its EDF header" if b.name in header_durations else ""
+        for sz, (on_line, off_line) in zip(b.seizures, b.seizure_lines):
+            if sz.offset_s > duration:
+                edge, line, value = (
+                    ("starts", on_line, sz.onset_s)
+                    if sz.onset_s >= duration
+                    else ("ends", off_line, sz.offset_s)
+                )
+                raise ManifestError(
+                    f"{source} line {line}: seizure {edge} at {value:g} s, beyond the end of {b.name} "
+                    f"({duration:g} s long{per})"
+                )
 
 
 def _parse_blocks(lines: _Lines) -> tuple[float, list[_FileBlock]]:
@@ -247,11 +273,11 @@ def _place(blocks: list[_FileBlock], case: str) -> tuple[list[Recording], list[s
     prev_end: float | None = None
     prev_name = ""
     for b in blocks:
-        if b.start_tod_s is None or b.end_tod_s is None:
+        if b.start_tod_s is None or b.duration_s is None:
             recordings.append(Recording(b.name, None, None, b.channels, b.seizures))
             continue
         tod = b.start_tod_s % DAY_S
-        duration_s = (b.end_tod_s - b.start_tod_s) % DAY_S
+        duration_s = b.duration_s
         if prev_end is None:
             start = float(tod)
         else:
@@ -306,6 +332,21 @@ def parse_summary_text(
     """
     lines = _Lines(text, source)
     sfreq, blocks = _parse_blocks(lines)
+    return _manifest_from_blocks(lines, sfreq, blocks, records=records, case=case)
+
+
+def _manifest_from_blocks(
+    lines: _Lines,
+    sfreq: float,
+    blocks: list[_FileBlock],
+    *,
+    records: Sequence[str] | None,
+    case: str | None,
+    header_durations: Mapping[str, float] | None = None,
+) -> Manifest:
+    """Check the seizures against their files' ends, place the blocks on the patient clock, add RECORDS files."""
+    source = lines.source
+    _check_seizures_in_files(blocks, source, header_durations=header_durations)
     case = case if case is not None else _case_from_source(source)
     recordings, notes = _place(blocks, case)
     notes = lines.notes + notes
@@ -365,96 +406,19 @@ def parse_summary(
         beyond its file's end, invalid or duplicate file name, unreadable file.
     """
     path = Path(path)
+    return parse_summary_text(_read_summary(path), source=path.name, records=records, case=case)
+
+
+def _read_summary(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ManifestError(f"{path}: no such summary file.") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ManifestError(f"{path}: cannot read summary ({type(exc).__name__}: {exc}).") from None
-    return parse_summary_text(text, source=path.name, records=records, case=case)
 
 
 # ---------------------------------------------------------------------------------------------- data roots
-_CASE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
-
-
-def _listed_files(data_root: Path, case: str) -> list[str]:
-    """File names of ``case`` from ``DATA_ROOT/RECORDS`` (when present), then ``*.edf`` files in the case folder."""
-    names: list[str] = []
-    records = data_root / "RECORDS"
-    if records.is_file():
-        prefix = f"{case}/"
-        for raw in records.read_text(encoding="utf-8", errors="replace").splitlines():
-            if raw.strip().startswith(prefix):
-                names.append(raw.strip()[len(prefix) :])
-    case_dir = data_root / case
-    names += sorted(p.name for p in case_dir.glob("*.edf") if p.is_file())
-    return list(dict.fromkeys(names))
-
-
-def _header_clock(
-    headers: dict[str, EdfHeader], manifest: Manifest
-) -> tuple[dict[str, tuple[float, float]], str]:
-    """Patient-clock (start, end) of each header; anchored on a timed recording when the manifest has one."""
-    anchor = next((r for r in manifest.recordings if r.has_times and r.file_name in headers), None)
-    if anchor is not None:
-        ref, base = headers[anchor.file_name].start_datetime, float(anchor.start_clock_s)
-        how = f"anchored on {anchor.file_name}"
-    elif any(r.has_times for r in manifest.recordings):
-        raise ManifestError(
-            f"{manifest.source}: cannot place EDF header times on the summary's clock: no recording with "
-            "summary times has its EDF file present."
-        )
-    else:
-        first = min(h.start_datetime for h in headers.values())
-        ref, base = first.replace(hour=0, minute=0, second=0, microsecond=0), 0.0
-        how = f"seconds since midnight of {ref.date().isoformat()}, the earliest file's (surrogate) date"
-    times = {}
-    for name, h in headers.items():
-        start = base + (h.start_datetime - ref).total_seconds()
-        times[name] = (start, start + float(h.duration_s))
-    return times, how
-
-
-def _fill_from_headers(manifest: Manifest, case_dir: Path) -> Manifest:
-    """Fill unknown recording times (and channels) from the EDF headers of the files present."""
-    from seizurepred.io.edf import read_header  # lazy: the summary parser needs no EDF code
-
-    unknown = {r.file_name for r in manifest.recordings if not r.has_times}
-    present = {r.file_name for r in manifest.recordings if (case_dir / r.file_name).is_file()}
-    if not unknown & present:
-        missing = sorted(unknown)
-        notes = manifest.notes + (
-            (f"Times unknown (no EDF file in {case_dir}): {', '.join(missing)}.",) if missing else ()
-        )
-        return dataclasses.replace(manifest, notes=notes)
-    anchor = next((r.file_name for r in manifest.recordings if r.has_times and r.file_name in present), None)
-    headers = {n: read_header(case_dir / n) for n in sorted((unknown & present) | {anchor} - {None})}
-    times, how = _header_clock(headers, manifest)
-    times = {n: t for n, t in times.items() if n in unknown}
-    notes = list(manifest.notes)
-    if unknown - present:
-        notes.append(f"Times unknown (no EDF file in {case_dir}): {', '.join(sorted(unknown - present))}.")
-        logger.warning(
-            "%s: times unknown for files without EDF: %s", manifest.case, sorted(unknown - present)
-        )
-    notes.append(f"Times of {len(times)} recording(s) read from their EDF headers ({how}).")
-    recs = []
-    for rec in manifest.with_times(times).recordings:
-        if rec.file_name in times:
-            if rec.seizures and rec.seizures[-1].offset_s > rec.duration_s:
-                raise ManifestError(
-                    f"{rec.file_name}: seizure ends at {rec.seizures[-1].offset_s:g} s, beyond the end of the "
-                    f"file ({rec.duration_s:g} s long per its EDF header)."
-                )
-            labels = tuple(headers[rec.file_name].labels)
-            if labels != rec.channels:
-                notes.append(f"{rec.file_name}: channels taken from its EDF header (the summary's differ).")
-                rec = dataclasses.replace(rec, channels=labels)
-        recs.append(rec)
-    return dataclasses.replace(manifest, recordings=tuple(recs), notes=tuple(notes))
-
-
 def load_patient(data_root: str | Path, case: str) -> Manifest:
     """Build the manifest of ``case`` from a data root in the CHB-MIT layout (real or synthetic).
 
@@ -464,12 +428,22 @@ def load_patient(data_root: str | Path, case: str) -> Manifest:
     times and an EDF file, or, when the summary has no times (chb24), as seconds since midnight of the earliest
     recording's (surrogate) date. Recordings without an EDF file keep unknown times (noted).
 
+    The header of every EDF file present is read (headers only: a few kB each) and checked against the summary:
+
+    * a file whose summary duration (end - start clock) differs from its header's (``n_records`` x record duration)
+      by more than :data:`~seizurepred.io.summary_edf.DURATION_TOLERANCE_S` (5 s) takes the header's duration,
+      with a :class:`~seizurepred.errors.ManifestWarning` (and a manifest note) naming the summary line, the file
+      and both values; later files are placed on the clock after the corrected end. Within the tolerance the
+      summary's clock times are kept.
+    * a seizure beyond a file's end -- per its header when the file is present, else per the summary -- is an
+      error naming the summary file and the seizure's own line.
+
     Parameters
     ----------
     data_root : str or Path
         Folder holding ``chbNN/`` case folders.
     case : str
-        Case name, e.g. ``"chb24"``.
+        Case name, e.g. ``"chb24"`` (see :func:`~seizurepred.io.manifest.check_case_name`).
 
     Returns
     -------
@@ -477,19 +451,42 @@ def load_patient(data_root: str | Path, case: str) -> Manifest:
 
     Raises
     ------
+    ConfigError
+        Invalid case name (empty, a path, characters outside ``[A-Za-z0-9_+-]``).
     ManifestError
-        Invalid case name, missing or malformed summary, seizure beyond a file's end.
+        Missing or malformed summary, seizure beyond a file's end (summary file and line).
     EDFError
         A present EDF file with a malformed header.
     """
-    if not _CASE_RE.match(case) or ".." in case:
-        raise ManifestError(f"Invalid case name {case!r} (expected a bare name like 'chb01').")
+    from seizurepred.io.summary_edf import (
+        fill_from_headers,
+        listed_files,
+        read_present_headers,
+        use_header_durations,
+    )
+
+    check_case_name(case, source="case")
     data_root = Path(data_root)
     case_dir = data_root / case
     summary = case_dir / f"{case}-summary.txt"
-    manifest = parse_summary(summary, case=case)
-    known = {r.file_name for r in manifest.recordings}
-    extra = [n for n in _listed_files(data_root, case) if n not in known]
-    if extra:
-        manifest = parse_summary(summary, case=case, records=[r.file_name for r in manifest] + extra)
-    return _fill_from_headers(manifest, case_dir)
+    lines = _Lines(_read_summary(summary), summary.name)
+    sfreq, blocks = _parse_blocks(lines)
+    names = [b.name for b in blocks]
+    known = set(names)
+    extra = [
+        check_file_name(n, source=f"{data_root / 'RECORDS'} or {case_dir}")
+        for n in listed_files(data_root, case)
+        if n not in known
+    ]
+    headers = read_present_headers(case_dir, names + extra)
+    blocks, notes = use_header_durations(blocks, headers, source=lines.source)
+    manifest = _manifest_from_blocks(
+        lines,
+        sfreq,
+        blocks,
+        records=names + extra if extra else None,
+        case=case,
+        header_durations={n: h.duration_s for n, h in headers.items()},
+    )
+    manifest = dataclasses.replace(manifest, notes=manifest.notes + tuple(notes))
+    return fill_from_headers(manifest, headers, case_dir)

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +73,33 @@ def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
     return path
 
 
+_GLOBAL_RE = re.compile(r"GLOBAL ([\w.]+)")
+
+
+def _load_failure(exc: BaseException) -> str:
+    """Our one-line reason for a failed ``torch.load(..., weights_only=True)``.
+
+    PyTorch's own message advises retrying with ``weights_only=False``, which would execute whatever the file
+    holds; a checkpoint of ours never needs it, so that advice is never passed on.
+    """
+    text = str(exc)
+    if isinstance(exc, pickle.UnpicklingError):
+        found = _GLOBAL_RE.search(text)
+        if found:
+            return (
+                f"it holds a Python object of type {found.group(1)!r}; checkpoints hold only tensors and plain "
+                "values, and other objects are never loaded because loading them can run code"
+            )
+        return "unreadable data: corrupt, or not written by torch.save"
+    if isinstance(exc, EOFError):
+        return "empty or truncated file"
+    if isinstance(exc, OSError):
+        return exc.strerror or type(exc).__name__
+    if "zip archive" in text or "central directory" in text:
+        return "corrupt or truncated PyTorch archive"
+    return f"{type(exc).__name__} while reading it"
+
+
 def load_checkpoint(path: str | Path, *, map_location: str | torch.device = "cpu") -> dict[str, Any]:
     """Load a checkpoint with ``weights_only=True``; a corrupt or foreign file raises :class:`CacheError`.
 
@@ -80,15 +109,25 @@ def load_checkpoint(path: str | Path, *, map_location: str | torch.device = "cpu
         Checkpoint file written by :func:`save_checkpoint`.
     map_location : str or torch.device
         Where tensors are loaded.
+
+    Raises
+    ------
+    ConfigError
+        No such file.
+    CacheError
+        One line naming the file and the reason (corrupt, truncated, not a checkpoint, holds arbitrary Python
+        objects); never advice to load it unsafely.
     """
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: no such checkpoint file.")
     try:
-        data = torch.load(path, map_location=map_location, weights_only=True)
+        with warnings.catch_warnings():
+            # e.g. "Detected pickle protocol 4 in the checkpoint": noise before the error below
+            warnings.simplefilter("ignore", UserWarning)
+            data = torch.load(path, map_location=map_location, weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, OSError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CacheError(f"{path}: not a readable checkpoint ({first}).") from None
+        raise CacheError(f"{path}: not a readable checkpoint ({_load_failure(exc)}).") from None
     if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
         raise CacheError(f"{path}: not a seizurepred checkpoint of format {CHECKPOINT_FORMAT}.")
     missing = [k for k in _REQUIRED if k not in data]

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from seizurepred.errors import ManifestError
+from seizurepred.errors import ConfigError, ManifestError
 from seizurepred.io.manifest import load_manifest
 from seizurepred.io.summary import load_patient, parse_summary
 
@@ -177,8 +177,20 @@ def test_seizure_end_before_start(tmp_path):
 
 
 def test_seizure_beyond_file_end(tmp_path):
-    msg = _error(tmp_path, summary(file_block("x_01.edf", "10:00:00", "11:00:00", [(3500, 3601)])))
-    assert "beyond the end of x_01.edf (3600 s long)" in msg
+    """Reported at the seizure's own line (its end time here), not at the file's 'File Name' line."""
+    text = summary(file_block("x_01.edf", "10:00:00", "11:00:00", [(100, 200), (3500, 3601)]))
+    msg = _error(tmp_path, text)
+    lineno = text.splitlines().index("Seizure End Time: 3601 seconds") + 1
+    assert (
+        f"chb90-summary.txt line {lineno}: seizure ends at 3601 s, beyond the end of x_01.edf (3600 s long)"
+        in msg
+    )
+
+
+def test_seizure_starting_beyond_file_end_is_reported_at_its_start_line(tmp_path):
+    text = summary(file_block("x_01.edf", "10:00:00", "11:00:00", [(3700, 3710)]))
+    lineno = text.splitlines().index("Seizure Start Time: 3700 seconds") + 1
+    assert f"line {lineno}: seizure starts at 3700 s, beyond the end of x_01.edf" in _error(tmp_path, text)
 
 
 @pytest.mark.parametrize(
@@ -268,16 +280,23 @@ def test_load_patient_anchors_header_times_on_summary_clock(tmp_path):
 
 
 def test_load_patient_seizure_beyond_header_end(tmp_path):
+    """chb24-like (no summary times): the header's length judges the seizure, reported at the seizure's line."""
     case_dir = tmp_path / "chb92"
     case_dir.mkdir()
-    write(case_dir, summary(file_block("chb92_01.edf", seizures=[(50, 120)])), "chb92-summary.txt")
+    text = summary(file_block("chb92_01.edf", seizures=[(50, 120)]))
+    write(case_dir, text, "chb92-summary.txt")
     _write_edf(case_dir / "chb92_01.edf", datetime(2090, 1, 1, 8), 100)
-    with pytest.raises(ManifestError, match=r"chb92_01.edf: seizure ends at 120 s, beyond the end"):
+    lineno = text.splitlines().index("Seizure End Time: 120 seconds") + 1
+    msg = (
+        rf"chb92-summary.txt line {lineno}: seizure ends at 120 s, beyond the end of chb92_01.edf "
+        r"\(100 s long per its EDF header\)"
+    )
+    with pytest.raises(ManifestError, match=msg):
         load_patient(tmp_path, "chb92")
 
 
 def test_load_patient_bad_case(tmp_path):
-    with pytest.raises(ManifestError, match="Invalid case name"):
+    with pytest.raises(ConfigError, match=r"Invalid value for 'case': .*; got '\.\./etc'\."):
         load_patient(tmp_path, "../etc")
     with pytest.raises(ManifestError, match="no such summary file"):
         load_patient(tmp_path, "chb01")

@@ -129,3 +129,46 @@ def test_corrupt_checkpoint_is_cache_error(tmp_path):
         load_checkpoint(path)
     with pytest.raises(ConfigError, match="no such checkpoint"):
         load_checkpoint(tmp_path / "missing.pt")
+
+
+class _Foreign:
+    """An arbitrary Python object: never loaded from a checkpoint (unpickling it could run code)."""
+
+
+def _load_error(path) -> str:
+    with pytest.raises(CacheError) as err:
+        load_checkpoint(path)
+    msg = str(err.value)
+    assert "\n" not in msg and msg.startswith(f"{path}: not a readable checkpoint (")
+    # no advice to load it unsafely, no terminal escapes
+    assert "weights_only" not in msg and "trust" not in msg and "\x1b" not in msg
+    return msg
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        (lambda p: torch.save({"format": 1, "x": _Foreign()}, p), "it holds a Python object of type '"),
+        (lambda p: p.write_bytes(b""), "empty or truncated file"),
+        (
+            lambda p: p.write_bytes(b"not a checkpoint"),
+            "unreadable data: corrupt, or not written by torch.save",
+        ),
+    ],
+)
+def test_unloadable_checkpoint_gives_our_own_one_line_reason(tmp_path, make, reason):
+    path = tmp_path / "bad.pt"
+    make(path)
+    msg = _load_error(path)
+    assert reason in msg
+    if "Python object" in reason:
+        assert "_Foreign'" in msg
+
+
+def test_truncated_checkpoint_names_the_file_and_the_reason(tmp_path, recwarn):
+    good = tmp_path / "good.pt"
+    torch.save({"format": 1, "w": torch.zeros(1000)}, good)
+    path = tmp_path / "cut.pt"
+    path.write_bytes(good.read_bytes()[:600])
+    assert _load_error(path) == f"{path}: not a readable checkpoint (corrupt or truncated PyTorch archive)."
+    assert not recwarn.list
