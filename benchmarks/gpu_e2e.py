@@ -14,7 +14,8 @@ import logging
 import time
 from pathlib import Path
 
-from seizurepred.sweep import SweepConfig, prepare_patient, run_sweep
+from seizurepred.reporting import run_sweep
+from seizurepred.sweep import SweepConfig, prepare_patient
 from seizurepred.synth import generate_patient
 from seizurepred.synth.demo import SHORT_RECORD_LABELS, short_synth_config
 from seizurepred.training import TrainConfig

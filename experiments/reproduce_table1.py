@@ -40,6 +40,7 @@ from seizurepred.io.manifest import Manifest, load_manifest
 from seizurepred.io.montage import has_channels
 from seizurepred.labels.segments import label_segments
 from seizurepred.sweep import SweepConfig, load_sweep_config, plan_folds
+from seizurepred.sweep.plan import fold_inputs
 
 logger = logging.getLogger("reproduce_table1")
 
@@ -143,8 +144,8 @@ def run_case(
     case: str, *, data_root: Path, cache_dir: Path, config: SweepConfig, out_dir: Path
 ) -> dict[str, Any]:
     """Sweep one case (resumable) and write its tables to ``out_dir/<case>/``; return its Table 1 row."""
-    from seizurepred.reporting.report import write_sweep
-    from seizurepred.sweep import prepare_for_sweep, run_sweep
+    from seizurepred.reporting import run_sweep, write_sweep
+    from seizurepred.sweep import prepare_for_sweep
 
     patient = prepare_for_sweep(case, config, data_root=data_root, cache_dir=cache_dir)
     result = run_sweep(patient, config=config, out_dir=out_dir / case)
@@ -305,20 +306,20 @@ def plan_case(case: str, config: SweepConfig) -> dict[str, Any]:
     """Usable seizures and folds per preictal length and the models to train for one case (committed manifest)."""
     manifest = load_manifest(case)
     patient = ManifestPatient.from_manifest(manifest, channels=config.channels)
-    folds, skipped = plan_folds(patient, config=config)
+    plan = plan_folds(patient, config=config)
     usable = {
         k: len(label_segments(manifest, config=config.label_for(k)).usable_seizure_ids)
         for k in config.preictal_mins
     }
-    per_k = Counter(k for k, *_ in folds)
+    per_k = Counter(f.preictal_min for f in plan.folds)
     return {
         "case": case,
         "n_seizures": manifest.n_seizures,
         "usable": usable,
         "folds": {k: per_k.get(k, 0) // config.repeats for k in config.preictal_mins},
-        "n_models": len(folds),
-        "n_train_windows": sum(int(split.sizes()["train"]) for *_, split in folds),
-        "skipped": sorted({s["reason"] for s in skipped}),
+        "n_models": len(plan.folds),
+        "n_train_windows": sum(len(fold_inputs(f, patient, config)[1].train) for f in plan.folds),
+        "skipped": sorted({s["reason"] for s in plan.skipped}),
     }
 
 

@@ -39,3 +39,22 @@ def progress(iterable: Iterable[T], *, desc: str, total: int | None = None, unit
         Unit name shown by tqdm.
     """
     return iter(tqdm(iterable, desc=desc, total=total, unit=unit, disable=is_quiet(), leave=False, dynamic_ncols=True))
+
+
+def progress_bar(*, total: int, desc: str, unit: str = "it", unit_scale: bool = False) -> tqdm:
+    """A manually updated tqdm bar on stderr (``bar.update(n)``, ``bar.close()``), silenced like :func:`progress`.
+
+    Parameters
+    ----------
+    total : int
+        Number of units.
+    desc : str
+        Short label shown before the bar.
+    unit : str
+        Unit name (``"B"`` with ``unit_scale=True`` shows bytes as kB/MB/GB with rate and ETA).
+    unit_scale : bool
+        Scale the counts with SI prefixes.
+    """
+    return tqdm(
+        total=total, desc=desc, unit=unit, unit_scale=unit_scale, disable=is_quiet(), leave=False, dynamic_ncols=True
+    )

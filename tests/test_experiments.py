@@ -277,11 +277,11 @@ def test_end_to_end_on_a_synthetic_patient(rt, tmp_path, capsys, monkeypatch):
     for name in ("report.md", "pooled.csv", "summary.json", "sweep_config.json"):
         assert (out / "chb01" / name).is_file(), name
     # resumable: a second run trains nothing and writes the same table
-    import seizurepred.sweep.runner as runner
+    import seizurepred.sweep.executors as executors
 
     def boom(*args, **kwargs):
         raise AssertionError("a finished fold was trained again")
 
-    monkeypatch.setattr(runner, "run_fold", boom)
+    monkeypatch.setattr(executors, "run_fold", boom)
     assert rt.main(argv) == 0
     assert (out / "table1.md").read_text(encoding="utf-8") == md

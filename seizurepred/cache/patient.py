@@ -10,7 +10,8 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from seizurepred.cache.store import CacheReport, SignalCache
+from seizurepred.cache.ingest import CacheReport
+from seizurepred.cache.store import SignalCache
 from seizurepred.errors import CacheError
 from seizurepred.io.manifest import Manifest
 
@@ -150,7 +151,13 @@ def resolve_channel_set(manifest: Manifest, channels: str, *, min_gain: float = 
 
 
 def prepare_for_sweep(
-    case: str, config, *, data_root: str | Path, cache_dir: str | Path, n_jobs: int = 1
+    case: str,
+    config,
+    *,
+    data_root: str | Path,
+    cache_dir: str | Path,
+    n_jobs: int = 1,
+    manifest: Manifest | None = None,
 ) -> PatientData:
     """:func:`prepare_patient` with the channel set, preprocessing and missing-channel rule of a ``SweepConfig``.
 
@@ -165,10 +172,13 @@ def prepare_for_sweep(
         As in :func:`prepare_patient`.
     n_jobs : int
         Recordings processed at once.
+    manifest : Manifest or None
+        The patient's manifest when already loaded (else parsed from ``data_root``).
     """
     from seizurepred.io.summary import load_patient
 
-    manifest = load_patient(data_root, case)
+    if manifest is None:
+        manifest = load_patient(data_root, case)
     return prepare_patient(
         case,
         data_root=data_root,

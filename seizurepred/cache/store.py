@@ -1,23 +1,20 @@
-"""The signal cache: each recording read and preprocessed once, stored as a float32 ``.npy`` memmap.
+"""The signal cache's keyed store: one float32 ``.npy`` entry per recording, its metadata, reading it back.
 
 Layout::
 
     ROOT/<case>/<key>/<file_stem>.npy    float32, shape (n_chans, n_samples), CAR + band-pass, µV
-    ROOT/<case>/<key>/<file_stem>.json   metadata, written last: source identity, shape, sfreq, config
+    ROOT/<case>/<key>/<file_stem>.json   metadata, written last: source identity, shape, sfreq, config, checksum
 
-``key`` hashes the :class:`~seizurepred.cache.preprocess.PreprocessConfig`, the channel set and
-:data:`READER_VERSION`, so a different preprocessing never reuses an entry. The metadata records the source EDF's
-identity (size, ``mtime_ns`` and the manifest's SHA-256 when known); a changed source invalidates the entry.
+``key`` hashes what decides the stored values (preprocessing, channel set, :data:`READER_VERSION`).
+:data:`CACHE_FORMAT` versions the metadata; an entry of another format is rebuilt in place by the next build.
+Files are written through :mod:`seizurepred._atomic`, data first and metadata last, so an entry without complete,
+matching metadata (a run killed half-way) is never trusted; ``durable=True`` also fsyncs each file and its folder
+(survives a power cut; about 0.15 s more per 1-h file).
 
-Writes are atomic: data and metadata are each written to a temporary name in the same folder and moved into place
-with :func:`os.replace`, metadata last. An entry without complete, matching metadata (a run killed half-way) is
-never trusted and is rebuilt. A killed process cannot leave a torn entry this way; against a power cut or an
-operating-system crash, ``durable=True`` also fsyncs every file and its folder before the rename (about 0.15 s
-more per 1-h file on the development machine's disk, which is why it is off by default). Recordings skipped for a missing channel leave a metadata-only
-``"skipped"`` entry, so that a second build reads no EDF byte at all.
-
-Window indices, splits and datasets only read the cache: a sweep over preictal lengths, SPH values or splits
-never touches the EDF files again.
+Integrity (:mod:`.integrity`): the metadata holds a CRC-32 of the signal bytes, verified the first time a
+process uses the entry. A build verifies every entry it reuses and rebuilds one that fails (:mod:`.ingest`);
+:meth:`SignalCache.signal` verifies an entry this process has not verified yet and raises
+:class:`~seizurepred.errors.CacheError` when it fails. Entries are built by :mod:`seizurepred.cache.ingest`.
 """
 
 from __future__ import annotations
@@ -25,151 +22,66 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from seizurepred._progress import progress
-from seizurepred._validate import check_number, check_option
-from seizurepred.cache.preprocess import PreprocessConfig, preprocess
+from seizurepred._atomic import atomic_write, atomic_write_json
+from seizurepred.cache.integrity import (
+    array_checksum,
+    data_file_ok,
+    file_checksum,
+    is_verified,
+    mark_verified,
+    remove_stale_temps,
+)
+from seizurepred.cache.preprocess import PreprocessConfig
 from seizurepred.config import config_hash, config_to_dict
-from seizurepred.errors import CacheError, MontageError
-from seizurepred.io.edf import read_header, read_recording
-from seizurepred.io.manifest import Manifest, Recording
-from seizurepred.io.montage import channel_set, resolve_channels
+from seizurepred.errors import CacheError
+from seizurepred.io.montage import channel_set
+
+if TYPE_CHECKING:
+    from seizurepred.cache.ingest import CacheReport
+    from seizurepred.io.manifest import Manifest
 
 logger = logging.getLogger(__name__)
 
 #: Bump when the EDF reader or the preprocessing changes its output for the same config (invalidates caches).
 READER_VERSION = "edf-1"
-#: Version of the metadata format.
-CACHE_FORMAT = 1
-_TMP_TAG = ".tmp-"
+#: Metadata format (2 adds the checksum); not part of the key, so older entries are rebuilt in place.
+CACHE_FORMAT = 2
+_KEY_FORMAT = 1
+
+
+def cache_key(preprocess: PreprocessConfig, channels: Sequence[str]) -> str:
+    """16 hex digits naming the preprocessing, the channel labels and the reader version."""
+    payload = {
+        "preprocess": config_hash(preprocess),
+        "channels": list(channels),
+        "reader": READER_VERSION,
+        "format": _KEY_FORMAT,
+    }
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
-class CacheReport:
-    """What one :meth:`SignalCache.build` did.
-
-    Attributes
-    ----------
-    case : str
-        The patient.
-    key : str
-        The cache key (preprocessing, channels, reader version).
-    built, reused : tuple of str
-        File names read and stored now / found valid in the cache.
-    skipped : tuple of (str, str)
-        ``(file_name, reason)`` of recordings left out (missing channel, ``on_missing="skip"``).
-    bytes_read : int
-        Bytes of EDF files read by this build (header + whole file for built entries, header for skip checks).
-    """
-
+class _Entry:
     case: str
-    key: str
-    built: tuple[str, ...]
-    reused: tuple[str, ...]
-    skipped: tuple[tuple[str, str], ...]
-    bytes_read: int
-
-    @property
-    def available(self) -> tuple[str, ...]:
-        """File names whose signal is in the cache (built or reused)."""
-        return self.built + self.reused
-
-    def summary(self) -> str:
-        """One line: counts and bytes read."""
-        return (
-            f"{self.case} cache {self.key}: {len(self.built)} built, {len(self.reused)} reused, "
-            f"{len(self.skipped)} skipped; {self.bytes_read / 1e6:.1f} MB of EDF read"
-        )
-
-
-def _fsync_replace(tmp: Path, final: Path, *, durable: bool = True) -> None:
-    if not durable:
-        os.replace(tmp, final)
-        return
-    fd = os.open(tmp, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, final)
-    try:
-        dfd = os.open(final.parent, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory fds
-        return
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
-
-
-def _tmp_name(final: Path) -> Path:
-    return final.with_name(f".{final.name}{_TMP_TAG}{os.getpid()}")
-
-
-def _write_json_atomic(path: Path, data: dict[str, Any], *, durable: bool = True) -> None:
-    tmp = _tmp_name(path)
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    _fsync_replace(tmp, path, durable=durable)
-
-
-def _write_npy_atomic(path: Path, data: np.ndarray, *, durable: bool = True) -> int:
-    """Write ``data`` as a float32 ``.npy`` through a temporary file (one sequential write, no memmap)."""
-    tmp = _tmp_name(path)
-    with open(tmp, "wb") as fh:
-        np.lib.format.write_array(fh, np.ascontiguousarray(data, dtype=np.float32), allow_pickle=False)
-    _fsync_replace(tmp, path, durable=durable)
-    return path.stat().st_size
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # pragma: no cover - someone else's live process
-        return True
-    return True
-
-
-def _remove_stale_temps(folder: Path, stem: str) -> None:
-    """Delete temporary files of ``stem`` left by dead processes (a killed build)."""
-    for tmp in folder.glob(f".{stem}.*{_TMP_TAG}*"):
-        pid_text = tmp.name.rsplit(_TMP_TAG, 1)[-1]
-        if pid_text.isdigit() and (int(pid_text) == os.getpid() or not _pid_alive(int(pid_text))):
-            logger.info("removing stale temporary cache file %s", tmp)
-            tmp.unlink(missing_ok=True)
-
-
-def _npy_shape(path: Path) -> tuple[tuple[int, ...], str] | None:
-    try:
-        with path.open("rb") as fh:
-            version = np.lib.format.read_magic(fh)
-            if version == (1, 0):
-                shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
-            else:
-                shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
-    except (OSError, ValueError):
-        return None
-    if fortran:
-        return None
-    return tuple(shape), np.dtype(dtype).str
+    npy: Path
+    meta: dict[str, Any]
 
 
 class SignalCache:
-    """Preprocessed continuous signals of a patient's recordings, stored once on disk.
+    """Preprocessed continuous signals of recordings, stored once on disk under a key.
 
     Parameters
     ----------
     root : Path
-        Cache root folder (created on the first build).
+        Cache root folder (created on the first write).
     preprocess : PreprocessConfig
         Re-referencing and band-pass settings (part of the key).
     channels : str or sequence of str
@@ -179,9 +91,10 @@ class SignalCache:
 
     Notes
     -----
-    The constructor does no I/O. :meth:`build` checks or creates every entry of a manifest; afterwards
-    :meth:`signal` returns read-only memmaps. A fresh instance can also open entries built earlier (by another
-    process) without a build, trusting their metadata but not re-checking the source files.
+    The constructor does no I/O. An instance knows the entries it built (:meth:`build`) or opened
+    (:meth:`open`: a case's entries built earlier, e.g. by another process) and looks each up by its case and
+    file name; :meth:`signal` returns read-only memmaps. It pickles with what it knows; a process receiving it
+    verifies each entry on its first :meth:`signal`.
     """
 
     def __init__(
@@ -196,157 +109,98 @@ class SignalCache:
         self.durable = bool(durable)
         self.preprocess = preprocess
         self.channels: tuple[str, ...] = channel_set(channels)
-        self.key = self._make_key()
-        self._entries: dict[str, tuple[Path, dict[str, Any]]] = {}
-
-    def _make_key(self) -> str:
-        payload = {
-            "preprocess": config_hash(self.preprocess),
-            "channels": list(self.channels),
-            "reader": READER_VERSION,
-            "format": CACHE_FORMAT,
-        }
-        text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+        self.key = cache_key(self.preprocess, self.channels)
+        self._entries: dict[str, _Entry] = {}
+        self._cases: list[str] = []  # cases built or opened: where a file name not known yet is looked up
 
     def __repr__(self) -> str:
         return f"SignalCache({str(self.root)!r}, key={self.key!r}, n_chans={len(self.channels)})"
 
-    # ------------------------------------------------------------------ paths
+    # ------------------------------------------------------------------ entries on disk
     def entry_dir(self, case: str) -> Path:
         """Folder of this cache key for ``case``: ``root/<case>/<key>``."""
         return self.root / case / self.key
 
-    # ------------------------------------------------------------------ build
-    def build(
-        self,
-        manifest: Manifest,
-        data_root: str | Path,
-        *,
-        on_missing: Literal["raise", "skip"] = "raise",
-        n_jobs: int = 1,
-    ) -> CacheReport:
-        """Make sure every recording of ``manifest`` is in the cache; read and preprocess only what is not.
+    def entry_paths(self, case: str, file_name: str) -> tuple[Path, Path]:
+        """``(data .npy, metadata .json)`` of ``file_name`` of ``case``."""
+        stem = file_name[:-4] if file_name.lower().endswith(".edf") else file_name
+        return self.entry_dir(case) / f"{stem}.npy", self.entry_dir(case) / f"{stem}.json"
 
-        Parameters
-        ----------
-        manifest : Manifest
-            The patient's recordings; files are looked up at ``data_root/<case>/<file_name>``.
-        data_root : Path
-            Root of the data (CHB-MIT layout).
-        on_missing : {"raise", "skip"}
-            What to do with a recording lacking a channel of the set: raise :class:`MontageError`, or log it,
-            leave it out and report it.
-        n_jobs : int
-            Recordings processed at the same time by threads (reading and the FFT filtering release the GIL).
-            Memory grows with it: about 4 float32 copies of one recording per job.
+    def read_meta(self, case: str, file_name: str, *, source: dict | None = None) -> dict[str, Any] | None:
+        """The entry's metadata if complete, of this format and key, and matching ``source``; else None.
 
-        Returns
-        -------
-        CacheReport
+        ``source`` is the EDF file's identity (None: not checked). For an ``"ok"`` entry the data file's size,
+        shape and dtype must match too; its bytes are not read (:meth:`verify` does).
+        """
+        npy, meta_path = self.entry_paths(case, file_name)
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(meta, dict) or meta.get("key") != self.key:
+            return None
+        if meta.get("format") != CACHE_FORMAT:
+            logger.info("cache entry %s has format %r, not %d", meta_path, meta.get("format"), CACHE_FORMAT)
+            return None
+        if source is not None and meta.get("source") != source:
+            logger.info("cache entry %s is stale (source changed)", meta_path)
+            return None
+        if meta.get("status") == "skipped":
+            return meta if isinstance(meta.get("reason"), str) else None
+        ok = meta.get("status") == "ok" and isinstance(meta.get("checksum"), str)
+        return meta if ok and data_file_ok(npy, meta) else None
+
+    def write_entry(self, case: str, file_name: str, data: np.ndarray, *, source: dict, sfreq: float) -> None:
+        """Store ``data`` (n_chans, n_samples) as the entry of ``file_name``: data, then metadata with checksum.
+
+        The entry counts as verified in this process and is known to this instance afterwards.
+        """
+        npy, meta_path = self.entry_paths(case, file_name)
+        arr = np.ascontiguousarray(data, dtype="<f4")
+        checksum = array_checksum(arr)
+        atomic_write(
+            npy, lambda fh: np.lib.format.write_array(fh, arr, allow_pickle=False), durable=self.durable
+        )
+        shape, size = list(arr.shape), npy.stat().st_size
+        meta = self._meta(source, "ok", sfreq=float(sfreq), shape=shape, npy_bytes=size, checksum=checksum)
+        atomic_write_json(meta_path, meta, durable=self.durable)
+        mark_verified(npy, checksum)
+        self._remember(case, file_name, meta)
+
+    def write_skipped(self, case: str, file_name: str, *, source: dict, reason: str) -> None:
+        """Record that ``file_name`` is left out (metadata only), so that a later build reads none of its EDF."""
+        meta = self._meta(source, "skipped", reason=reason)
+        atomic_write_json(self.entry_paths(case, file_name)[1], meta, durable=self.durable)
+
+    def discard(self, case: str, file_name: str) -> None:
+        """Untrust an entry before its rebuild: remove its metadata and temporary files of dead processes."""
+        npy, meta_path = self.entry_paths(case, file_name)
+        remove_stale_temps(npy.parent, npy.stem)
+        meta_path.unlink(missing_ok=True)
+        self._entries.pop(file_name, None)
+        self._add_case(case)
+
+    def verify(self, case: str, file_name: str, meta: dict[str, Any]) -> None:
+        """Read the entry's data bytes and compare their checksum with ``meta["checksum"]`` (always reads).
+
+        On success the entry counts as verified in this process and is known to this instance.
 
         Raises
         ------
         CacheError
-            An EDF file of the manifest does not exist.
-        MontageError
-            A recording lacks a channel and ``on_missing="raise"``.
+            The bytes do not match (or cannot be read); the message names the entry.
         """
-        check_option("on_missing", on_missing, ("raise", "skip"))
-        check_number("n_jobs", n_jobs, min_value=1, integer=True)
-        folder = self.entry_dir(manifest.case)
-        folder.mkdir(parents=True, exist_ok=True)
-        built: list[str] = []
-        reused: list[str] = []
-        skipped: list[tuple[str, str]] = []
-        bytes_read = 0
-        for rec, (status, reason, n_read) in self._run(
-            manifest, Path(data_root), folder, on_missing, int(n_jobs)
-        ):
-            bytes_read += n_read
-            if status == "built":
-                built.append(rec.file_name)
-            elif status == "reused":
-                reused.append(rec.file_name)
-            else:
-                skipped.append((rec.file_name, reason))
-        report = CacheReport(manifest.case, self.key, tuple(built), tuple(reused), tuple(skipped), bytes_read)
-        logger.info("%s", report.summary())
-        return report
-
-    def _run(
-        self, manifest: Manifest, data_root: Path, folder: Path, on_missing: str, n_jobs: int
-    ) -> Iterator[tuple[Recording, tuple[str, str, int]]]:
-        """Yield (recording, result of :meth:`_ensure`) in manifest order, with a progress bar."""
-        recs = manifest.recordings
-        desc = f"cache {manifest.case}"
-
-        def job(rec: Recording) -> tuple[str, str, int]:
-            return self._ensure(rec, data_root / manifest.case / rec.file_name, folder, on_missing=on_missing)
-
-        if n_jobs == 1:
-            for rec in progress(recs, desc=desc, unit="file"):
-                yield rec, job(rec)
-            return
-        with ThreadPoolExecutor(max_workers=n_jobs) as pool:
-            futures = [pool.submit(job, rec) for rec in recs]
-            try:
-                for rec, fut in zip(recs, progress(futures, desc=desc, unit="file")):
-                    yield rec, fut.result()
-            finally:
-                for fut in futures:
-                    fut.cancel()
-
-    def _source_identity(self, rec: Recording, path: Path) -> dict[str, Any]:
-        try:
-            st = path.stat()
-        except FileNotFoundError:
-            raise CacheError(f"{path}: EDF file of recording {rec.file_name!r} not found.") from None
-        return {
-            "file_name": rec.file_name,
-            "size": st.st_size,
-            "mtime_ns": st.st_mtime_ns,
-            "sha256": rec.sha256,
-        }
-
-    def _ensure(self, rec: Recording, path: Path, folder: Path, *, on_missing: str) -> tuple[str, str, int]:
-        """Return (status, skip reason, bytes read) for one recording; status "built", "reused" or "skipped"."""
-        source = self._source_identity(rec, path)
-        npy, meta_path = folder / f"{rec.stem}.npy", folder / f"{rec.stem}.json"
-        meta = self._valid_meta(meta_path, npy, source)
-        if meta is not None and meta["status"] == "ok":
-            self._entries[rec.file_name] = (npy, meta)
-            return "reused", "", 0
-        if meta is not None and meta["status"] == "skipped":
-            if on_missing == "raise":
-                raise MontageError(meta["reason"])
-            logger.warning("skipping %s: %s", rec.file_name, meta["reason"])
-            return "skipped", meta["reason"], 0
-        _remove_stale_temps(folder, rec.stem)
-        meta_path.unlink(missing_ok=True)  # an entry without trusted metadata is rebuilt from scratch
-        header = read_header(path)
-        try:
-            resolve_channels(header.labels, self.channels, source=str(path))
-            data = read_recording(path, channels=self.channels)
-        except MontageError as exc:
-            if on_missing == "raise":
-                raise
-            logger.warning("skipping %s: %s", rec.file_name, exc)
-            _write_json_atomic(
-                meta_path, self._meta(source, status="skipped", reason=str(exc)), durable=self.durable
+        npy, _ = self.entry_paths(case, file_name)
+        found, stamp = file_checksum(npy)
+        if found != meta["checksum"]:
+            raise CacheError(
+                f"{npy}: cache entry of {file_name!r} ({case}) fails its checksum (stored {meta['checksum']}, "
+                f"found {found}): its bytes changed after it was written."
             )
-            return "skipped", str(exc), header.header_bytes
-        clean = preprocess(data, sfreq=header.sfreq, config=self.preprocess)
-        del data
-        npy_bytes = _write_npy_atomic(npy, clean, durable=self.durable)
-        meta = self._meta(
-            source, status="ok", sfreq=float(header.sfreq), shape=list(clean.shape), npy_bytes=npy_bytes
-        )
-        _write_json_atomic(meta_path, meta, durable=self.durable)
-        self._entries[rec.file_name] = (npy, meta)
-        return "built", "", source["size"] + header.header_bytes
+        mark_verified(npy, found, stamp)
+        self._remember(case, file_name, meta)
 
-    def _meta(self, source: dict[str, Any], *, status: str, **extra: Any) -> dict[str, Any]:
+    def _meta(self, source: dict, status: str, **extra: Any) -> dict[str, Any]:
         return {
             "format": CACHE_FORMAT,
             "key": self.key,
@@ -359,81 +213,113 @@ class SignalCache:
             **extra,
         }
 
-    def _valid_meta(self, meta_path: Path, npy: Path, source: dict[str, Any] | None) -> dict[str, Any] | None:
-        """Return the entry's metadata if it is complete and matches ``source`` (None: don't check), else None."""
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        if not isinstance(meta, dict) or meta.get("format") != CACHE_FORMAT or meta.get("key") != self.key:
-            return None
-        if source is not None and meta.get("source") != source:
-            logger.info("cache entry %s is stale (source changed); rebuilding", meta_path)
-            return None
-        if meta.get("status") == "skipped":
-            return meta if isinstance(meta.get("reason"), str) else None
-        if meta.get("status") != "ok":
-            return None
-        try:
-            if npy.stat().st_size != meta["npy_bytes"]:
-                return None
-        except (OSError, KeyError):
-            return None
-        found = _npy_shape(npy)
-        if found is None or list(found[0]) != meta.get("shape") or found[1] != np.dtype(np.float32).str:
-            return None
-        return meta
-
-    # ------------------------------------------------------------------ read
-    def _lookup(self, file_name: str) -> tuple[Path, dict[str, Any]]:
-        if file_name in self._entries:
-            return self._entries[file_name]
-        stem = file_name[:-4] if file_name.lower().endswith(".edf") else file_name
-        hits = []
-        for meta_path in sorted(self.root.glob(f"*/{self.key}/{stem}.json")):
-            npy = meta_path.with_suffix(".npy")
-            meta = self._valid_meta(meta_path, npy, None)
-            if meta is not None and meta["status"] == "ok":
-                hits.append((npy, meta))
-        if len(hits) != 1:
-            what = "no valid entry" if not hits else f"{len(hits)} entries"
+    # ------------------------------------------------------------------ entries this instance knows
+    def _remember(self, case: str, file_name: str, meta: dict[str, Any]) -> None:
+        known = self._entries.get(file_name)
+        if known is not None and known.case != case:
             raise CacheError(
-                f"{self.root}: {what} for {file_name!r} under key {self.key}; run build() first."
+                f"{self.root}: {file_name!r} is an entry of both {known.case!r} and {case!r}; use one "
+                "SignalCache per case when file names repeat across cases."
             )
-        self._entries[file_name] = hits[0]
-        return hits[0]
+        self._entries[file_name] = _Entry(case, self.entry_paths(case, file_name)[0], meta)
+        self._add_case(case)
+
+    def _add_case(self, case: str) -> None:
+        if case not in self._cases:
+            self._cases.append(case)
+
+    def open(self, case: str) -> SignalCache:
+        """Know the valid entries of ``case`` under this key, built earlier (e.g. by another process); returns self.
+
+        Reads metadata and ``.npy`` headers only; each entry's bytes are verified on its first :meth:`signal`.
+        """
+        folder = self.entry_dir(case)
+        if not folder.is_dir():
+            raise CacheError(
+                f"{folder}: no cache entries of {case!r} under key {self.key}; build them first."
+            )
+        self._add_case(case)
+        for meta_path in sorted(folder.glob("[!.]*.json")):
+            try:
+                file_name = json.loads(meta_path.read_text(encoding="utf-8"))["source"]["file_name"]
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+            meta = self.read_meta(case, file_name)
+            if meta is not None and meta["status"] == "ok":
+                self._remember(case, file_name, meta)
+        return self
+
+    def _entry(self, file_name: str) -> _Entry:
+        if file_name not in self._entries:  # e.g. written by another instance: look in the known cases
+            hits = [
+                (c, m) for c in self._cases if (m := self.read_meta(c, file_name)) and m["status"] == "ok"
+            ]
+            if len(hits) != 1:
+                what = f"entries in cases {[c for c, _ in hits]}" if hits else "no entry"
+                raise CacheError(
+                    f"{self.root}: {what} for {file_name!r} under key {self.key} (cases known: "
+                    f"{self._cases or 'none'}); run build() or open(case) first."
+                )
+            self._remember(hits[0][0], file_name, hits[0][1])
+        return self._entries[file_name]
+
+    def _verified_entry(self, file_name: str) -> _Entry:
+        entry = self._entry(file_name)
+        if is_verified(entry.npy, entry.meta["checksum"]):
+            return entry
+        try:  # first use in this process (or rewritten since): valid metadata on disk, intact bytes
+            meta = self.read_meta(entry.case, file_name)
+            if meta is None or meta["status"] != "ok":
+                raise CacheError(
+                    f"{entry.npy}: cache entry of {file_name!r} ({entry.case}) is missing or invalid."
+                )
+            if is_verified(entry.npy, meta["checksum"]):  # rebuilt by this process through another instance
+                self._remember(entry.case, file_name, meta)
+            else:
+                self.verify(entry.case, file_name, meta)
+        except CacheError as exc:
+            raise CacheError(
+                f"{exc} Rerun the command: its cache build rebuilds the entry from the EDF."
+            ) from None
+        return self._entries[file_name]
 
     def has(self, file_name: str) -> bool:
-        """Whether ``file_name`` has a valid entry (built, reused, or found on disk)."""
+        """Whether ``file_name`` has valid metadata in a case this instance knows (its bytes are not read)."""
         try:
-            self._lookup(file_name)
+            return self.read_meta(self._entry(file_name).case, file_name) is not None
         except CacheError:
             return False
-        return True
 
     def signal(self, file_name: str) -> np.memmap:
-        """Return the preprocessed signal of ``file_name`` as a read-only memmap.
+        """Return the preprocessed signal of ``file_name`` as a read-only memmap (verified on first use).
 
         Returns
         -------
         np.memmap of shape (n_chans, n_samples), float32, µV
+
+        Raises
+        ------
+        CacheError
+            Unknown to this instance, unreadable, or failing its checksum (rerun the command to rebuild it).
         """
-        npy, meta = self._lookup(file_name)
+        entry = self._verified_entry(file_name)
         try:
-            arr = np.load(npy, mmap_mode="r")
+            arr = np.load(entry.npy, mmap_mode="r")
         except (OSError, ValueError) as exc:
-            raise CacheError(f"{npy}: cache entry of {file_name!r} cannot be read ({exc}).") from None
-        if list(arr.shape) != meta["shape"]:
-            raise CacheError(f"{npy}: shape {arr.shape} differs from its metadata {meta['shape']}; rebuild.")
+            raise CacheError(f"{entry.npy}: cache entry of {file_name!r} cannot be read ({exc}).") from None
+        if list(arr.shape) != entry.meta["shape"]:
+            raise CacheError(
+                f"{entry.npy}: shape {arr.shape} differs from its metadata; rerun to rebuild it."
+            )
         return arr
 
     def n_samples(self, file_name: str) -> int:
         """Number of samples of ``file_name``'s cached signal."""
-        return int(self._lookup(file_name)[1]["shape"][1])
+        return int(self._entry(file_name).meta["shape"][1])
 
     def lengths(self) -> dict[str, int]:
-        """``{file_name: n_samples}`` of every entry this instance knows (after :meth:`build`)."""
-        return {name: int(meta["shape"][1]) for name, (_, meta) in self._entries.items()}
+        """``{file_name: n_samples}`` of every entry this instance knows (after :meth:`build` or :meth:`open`)."""
+        return {name: int(e.meta["shape"][1]) for name, e in self._entries.items()}
 
     @property
     def n_chans(self) -> int:
@@ -443,10 +329,22 @@ class SignalCache:
     @property
     def sfreq(self) -> float:
         """Sampling rate in Hz of the known entries (CacheError if none is known or they differ)."""
-        rates = {float(meta["sfreq"]) for _, meta in self._entries.values()}
+        rates = {float(e.meta["sfreq"]) for e in self._entries.values()}
         if len(rates) != 1:
-            what = (
-                "no entry is known (run build() first)" if not rates else f"entries differ: {sorted(rates)}"
-            )
+            what = f"entries differ: {sorted(rates)}" if rates else "no entry is known (run build() first)"
             raise CacheError(f"{self.root}: no single sampling rate: {what}.")
         return rates.pop()
+
+    def build(
+        self,
+        manifest: Manifest,
+        data_root: str | Path,
+        *,
+        on_missing: Literal["raise", "skip"] = "raise",
+        n_jobs: int = 1,
+    ) -> CacheReport:
+        """Give every recording of ``manifest`` a verified entry: :func:`seizurepred.cache.ingest.build_cache`."""
+        from seizurepred.cache.ingest import build_cache
+
+        return build_cache(self, manifest, data_root, on_missing=on_missing, n_jobs=n_jobs)
+

@@ -40,8 +40,11 @@ def resolve_inputs(
     -------
     (patient, data_root, cache_dir, base_config, note)
     """
+    from seizurepred.io.manifest import check_case_name
     from seizurepred.sweep import SweepConfig, load_sweep_config
 
+    if patient is not None:
+        check_case_name(patient, source="--patient")
     cache_dir = Path(cache_dir or default_cache_dir())
     if synthetic and data_root is not None:
         raise click.UsageError("--synthetic and --data-root exclude each other.")

@@ -29,6 +29,16 @@ from seizurepred.cli.options import add_options, apply_overrides, data_options, 
     help="Output folder [default: runs/<patient>-<protocol>].",
 )
 @click.option(
+    "--executor",
+    type=click.Choice(["serial", "ray"]),
+    default="serial",
+    show_default=True,
+    help="Who runs the folds: this process, or a Ray cluster (pip install -e \".[ray]\").",
+)
+@click.option("--address", help="Ray cluster address (auto or HOST:PORT) [default: a local Ray].")
+@click.option("--gpus-per-fold", type=float, help="GPUs per fold under Ray (0.25 packs four folds on a GPU).")
+@click.option("--cpus-per-fold", type=int, help="CPUs (torch threads) per fold under Ray.")
+@click.option(
     "--resume/--no-resume",
     default=True,
     show_default=True,
@@ -49,19 +59,29 @@ def sweep(
     seed,
     out_dir,
     cache_dir,
+    executor,
+    address,
+    gpus_per_fold,
+    cpus_per_fold,
     resume,
 ) -> None:
     """Sweep preictal lengths for a patient, compute CIOPR per seizure and pick the OPP.
 
-    Writes segments/pooled/ciopr/events tables (CSV + JSON), summary.json, report.md and continuous.png to
-    --out. Interrupted runs continue where they stopped when run again.
+    Writes segments/pooled/ciopr/events tables (CSV + JSON), timings.csv, summary.json, report.md and
+    continuous.png to --out. Interrupted runs continue where they stopped when run again. Under --executor ray,
+    --cache-dir and --out must be on a file system every node of the cluster can read and write.
 
     \b
     Examples:
       seizurepred sweep --synthetic
       seizurepred sweep --patient chb01 --data-root /data/chbmit --config experiments/paper.toml
+      seizurepred sweep --patient chb01 --executor ray --address auto --gpus-per-fold 0.25
     """
-    from seizurepred.sweep import prepare_for_sweep, run_sweep
+    from seizurepred.io.summary import load_patient
+    from seizurepred.reporting import render_report, run_sweep, write_sweep
+    from seizurepred.sweep import prepare_for_sweep
+    from seizurepred.sweep.executors import make_executor
+    from seizurepred.sweep.plan import preflight
 
     patient, data_root, cache_dir, base, note = resolve_inputs(
         patient, data_root, synthetic, cache_dir, config_path
@@ -77,12 +97,13 @@ def sweep(
         max_epochs=max_epochs,
         device=device,
     )
+    runner = make_executor(executor, address=address, gpus_per_fold=gpus_per_fold, cpus_per_fold=cpus_per_fold)
     out_dir = out_dir or Path("runs") / f"{patient}-{config.protocol}"
-    data = prepare_for_sweep(patient, config, data_root=data_root, cache_dir=cache_dir)
+    manifest = load_patient(data_root, patient)
+    preflight(manifest, config)  # nothing is read or written before the config is known to plan folds
+    data = prepare_for_sweep(patient, config, data_root=data_root, cache_dir=cache_dir, manifest=manifest)
     click.echo(data.report.summary(), err=True)
-    result = run_sweep(data, config=config, out_dir=out_dir, resume=resume)
-    from seizurepred.reporting.report import render_report, write_sweep
-
+    result = run_sweep(data, config=config, out_dir=out_dir, resume=resume, executor=runner)
     written = write_sweep(result, out_dir, data_note=note)
     click.echo(render_report(result, data_note=note))
     click.echo(f"Wrote {', '.join(sorted(written))} to {out_dir}{os.sep}", err=True)

@@ -52,9 +52,12 @@ def train(
       seizurepred train --synthetic -k 30 --fold 0
       seizurepred train --patient chb01 --data-root /data/chbmit -k 60 --fold 0 --model cnn_transformer
     """
-    from seizurepred.evaluation.tables import write_csv
+    from seizurepred.io.summary import load_patient
+    from seizurepred.reporting import RunStore
+    from seizurepred.reporting.tables import write_csv
     from seizurepred.sweep import plan_folds, prepare_for_sweep
-    from seizurepred.sweep.fold import run_fold, save_fold
+    from seizurepred.sweep.plan import preflight
+    from seizurepred.sweep.task import run_fold
 
     patient, data_root, cache_dir, base, _ = resolve_inputs(
         patient, data_root, synthetic, cache_dir, config_path
@@ -68,32 +71,31 @@ def train(
         max_epochs=max_epochs,
         device=device,
     )
-    data = prepare_for_sweep(patient, config, data_root=data_root, cache_dir=cache_dir)
-    folds, skipped = plan_folds(data, config=config)
-    mine = [f for f in folds if f[1] == repeat]
+    manifest = load_patient(data_root, patient)
+    preflight(manifest, config)
+    data = prepare_for_sweep(patient, config, data_root=data_root, cache_dir=cache_dir, manifest=manifest)
+    plan = plan_folds(data, config=config)
+    mine = [f for f in plan.folds if f.repeat == repeat]
     if not mine:
-        reason = "; ".join(s["reason"] for s in skipped) or "no fold"
+        reason = "; ".join(s["reason"] for s in plan.skipped) or "no fold"
         raise click.ClickException(f"{patient} at {preictal_min} min: nothing to train ({reason}).")
     if not 0 <= fold < len(mine):
         raise click.BadParameter(
             f"allowed 0..{len(mine) - 1} for {patient} at {preictal_min} min; got {fold}.",
             param_hint="'--fold'",
         )
-    k, rep, index, split = mine[fold]
-    click.echo(
-        f"{patient}, {k} min, fold {fold} (held-out seizure {split.test_seizure_id}): {split.sizes()}",
-        err=True,
-    )
+    chosen = mine[fold]
     out_dir = out_dir or Path("runs") / f"{patient}-train"
-    outcome = run_fold(data, index, split, config=config, preictal_min=k, repeat=rep, work_dir=out_dir)
-    save_fold(outcome, out_dir / "folds")
-    write_csv(list(outcome.history), out_dir / f"{outcome.stem}-history.csv")
-    m = outcome.metrics
+    store = RunStore(out_dir)
+    with store.lock():
+        click.echo(f"{patient}, {chosen.preictal_min} min, fold {fold} (held-out seizure {chosen.seizure_id})", err=True)
+        result = run_fold(chosen, data, config, checkpoint_path=store.checkpoint_path(chosen))
+        path = store.save_fold(result, config_hash=config.hash())
+        write_csv(list(result.history), out_dir / f"{chosen.stem}-history.csv")
+    m = result.metrics
     click.echo(
-        f"best epoch {outcome.best_epoch}/{outcome.n_epochs} ({outcome.train_s:.0f} s on {outcome.device}); "
+        f"best epoch {result.best_epoch}/{result.n_epochs} ({result.train_s:.0f} s on {result.device}); "
         f"test AUC {m['auc']:.3f}, sensitivity {m['sensitivity']:.3f}, specificity {m['specificity']:.3f}, "
         f"F1 {m['f1']:.3f}"
     )
-    click.echo(
-        f"Wrote {out_dir / 'folds' / (outcome.stem + '.json')} and {outcome.stem}-history.csv", err=True
-    )
+    click.echo(f"Wrote {path} and {chosen.stem}-history.csv", err=True)

@@ -1,25 +1,17 @@
-"""Tidy result tables: one row per patient x preictal length x seizure x repeat, written as CSV, JSON, Markdown.
+"""Tidy result tables: one row per patient x preictal length x seizure x repeat (pure; no file is written here).
 
 Rows are plain dicts (or the row dataclasses below, converted with :func:`as_row`); no pandas. Column order is
-stable: the row spec's field order, or the first-seen order of keys over the rows. Missing values: ``None`` is an
-empty CSV cell and JSON ``null``; NaN is ``nan`` in CSV (what pandas and ``float()`` read back) and ``null`` in JSON
-(JSON has no NaN). Files are written atomically (temporary file, then rename).
+stable: the row spec's field order, or the first-seen order of keys over the rows. :func:`to_markdown` renders a
+table as text; :mod:`seizurepred.reporting.tables` writes CSV and JSON.
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
-import json
 import math
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from seizurepred.errors import ConfigError
 from seizurepred.evaluation.ciopr import CioprResult
@@ -32,8 +24,6 @@ __all__ = [
     "columns_of",
     "as_row",
     "table_columns",
-    "write_csv",
-    "write_json",
     "to_markdown",
 ]
 
@@ -155,59 +145,10 @@ def table_columns(rows: Iterable[Mapping[str, Any]]) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def _prepare(rows: Sequence[Any], columns: Sequence[str] | None) -> tuple[list[dict], tuple[str, ...]]:
+def prepare_rows(rows: Sequence[Any], columns: Sequence[str] | None) -> tuple[list[dict], tuple[str, ...]]:
     dict_rows = [as_row(r) for r in rows]
     cols = tuple(columns) if columns is not None else table_columns(dict_rows)
     return dict_rows, cols
-
-
-def _atomic_write(path: str | Path, text: str) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8", newline="") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
-    return path
-
-
-def _csv_cell(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, float):
-        return "nan" if math.isnan(v) else repr(v)
-    return str(v)
-
-
-def write_csv(rows: Sequence[Any], path: str | Path, *, columns: Sequence[str] | None = None) -> Path:
-    """Write rows as CSV (header = ``columns`` or the rows' keys in first-seen order); returns the path.
-
-    A key missing from a row is an empty cell; a key not in ``columns`` is dropped only when ``columns`` is given.
-    """
-    dict_rows, cols = _prepare(rows, columns)
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(cols)
-    for r in dict_rows:
-        writer.writerow([_csv_cell(r.get(c)) for c in cols])
-    return _atomic_write(path, buf.getvalue())
-
-
-def _json_value(v: Any) -> Any:
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    if isinstance(v, np.generic):
-        return _json_value(v.item())
-    if isinstance(v, tuple | list):
-        return [_json_value(x) for x in v]
-    return v
-
-
-def write_json(rows: Sequence[Any], path: str | Path, *, columns: Sequence[str] | None = None) -> Path:
-    """Write rows as a JSON list of objects (keys in column order, NaN as ``null``); returns the path."""
-    dict_rows, cols = _prepare(rows, columns)
-    data = [{c: _json_value(r.get(c)) for c in cols} for r in dict_rows]
-    return _atomic_write(path, json.dumps(data, indent=1, allow_nan=False) + "\n")
 
 
 def _md_cell(v: Any, float_format: str) -> str:
@@ -231,7 +172,7 @@ def to_markdown(
     float_format : str
         ``str.format`` pattern for floats.
     """
-    dict_rows, cols = _prepare(rows, columns)
+    dict_rows, cols = prepare_rows(rows, columns)
     lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
     for r in dict_rows:
         lines.append("| " + " | ".join(_md_cell(r.get(c), float_format) for c in cols) + " |")

@@ -5,15 +5,14 @@ Only this module, the CLI, the I/O layer, the cache and checkpoint saving touch 
 
 from __future__ import annotations
 
-import json
 import logging
 import math
-import os
 from pathlib import Path
 from typing import Any
 
-from seizurepred._json import json_safe
-from seizurepred.evaluation.tables import to_markdown, write_csv, write_json
+from seizurepred._atomic import atomic_write, atomic_write_json, atomic_write_text
+from seizurepred.evaluation.tables import to_markdown
+from seizurepred.reporting.tables import write_csv, write_json
 
 logger = logging.getLogger(__name__)
 
@@ -176,39 +175,33 @@ def plot_continuous(result, path: str | Path, *, max_seizures: int = 4) -> Path 
     axes[-1, 0].set_xlabel("minutes relative to onset (8-min means of rounded outputs)")
     fig.suptitle(f"{result.case}: continuous output before onset")
     fig.tight_layout()
-    path = Path(path)
-    tmp = path.with_name(path.stem + ".part.png")
-    fig.savefig(tmp, dpi=110)
+    path = atomic_write(path, lambda fh: fig.savefig(fh, format="png", dpi=110))
     plt.close(fig)
-    os.replace(tmp, path)
     return path
 
 
 def write_sweep(result, out_dir: str | Path, *, data_note: str = "") -> dict[str, Path]:
-    """Write every table (CSV + JSON), ``summary.json``, ``report.md`` and ``continuous.png`` to ``out_dir``.
+    """Write every table (CSV + JSON), ``timings.csv``, ``summary.json``, ``report.md`` and the figure.
+
+    Every table is byte-reproducible: the same folds give the same bytes (wall-clock times go to
+    ``timings.csv`` only).
 
     Returns
     -------
     dict of str to Path
         What was written.
     """
+    from seizurepred.sweep.aggregate import timing_rows
+
     out = Path(out_dir)
     written: dict[str, Path] = {}
     for name in ("segments", "pooled", "ciopr", "events", "events_by_seizure"):
         rows = getattr(result, name)
         written[f"{name}.csv"] = write_csv(rows, out / f"{name}.csv")
         written[f"{name}.json"] = write_json(rows, out / f"{name}.json")
-    summary = out / "summary.json"
-    tmp = summary.with_name("summary.json.tmp")
-    tmp.write_text(
-        json.dumps(json_safe(result.summary()), indent=1, sort_keys=True, allow_nan=False) + "\n",
-        encoding="utf-8",
-    )
-    os.replace(tmp, summary)
-    written["summary.json"] = summary
-    report = out / "report.md"
-    report.write_text(render_report(result, data_note=data_note), encoding="utf-8")
-    written["report.md"] = report
+    written["timings.csv"] = write_csv(timing_rows(result.folds), out / "timings.csv")
+    written["summary.json"] = atomic_write_json(out / "summary.json", result.summary())
+    written["report.md"] = atomic_write_text(out / "report.md", render_report(result, data_note=data_note))
     fig = plot_continuous(result, out / "continuous.png")
     if fig is not None:
         written["continuous.png"] = fig

@@ -34,6 +34,9 @@ from seizurepred.windows.index import WindowConfig
 
 Protocol = Literal["paper", "chronological"]
 
+#: Largest seizure id the seed-range check allows for (``SeizureEvent.seizure_id`` counts from 0 per patient).
+MAX_SEIZURE_ID = 999
+
 
 @dataclass(frozen=True)
 class SweepConfig:
@@ -59,7 +62,7 @@ class SweepConfig:
         What to do with recordings that lack a channel of the set.
     seed : int
         Base seed: repeat ``r`` draws its interictal subsample and splits with ``seed + r``; each fold's model is
-        seeded by :func:`~seizurepred.sweep.fold.training_seed` (``train.seed`` + this seed + repeat + seizure).
+        seeded by :func:`~seizurepred.sweep.plan.training_seed` (``train.seed`` + this seed + repeat + seizure).
     max_folds : int or None
         Evaluate only the first N held-out seizures (quick runs); ``None`` = all.
     max_train_windows : int or None
@@ -109,6 +112,27 @@ class SweepConfig:
         check_number("n_surrogates", self.n_surrogates, min_value=0, integer=True)
         if self.max_train_windows is not None:
             check_number("max_train_windows", self.max_train_windows, min_value=2, integer=True)
+        self._check_model()
+        self._check_seed_range()
+
+    def _check_model(self) -> None:
+        """The model name and options must be registered ones (checked now, not after the cache is built)."""
+        from seizurepred.models.registry import ModelConfig
+
+        ModelConfig(self.model, dict(self.model_options))
+
+    def _check_seed_range(self) -> None:
+        """Derived training seeds (``train.seed + seed * 1_000_003 + 1000 * repeat + seizure``) stay < 2**31.
+
+        Checked for seizure ids up to :data:`MAX_SEIZURE_ID` (no CHB-MIT case has more than 40 seizures).
+        """
+        worst = self.train.seed + self.seed * 1_000_003 + 1000 * (self.repeats - 1) + MAX_SEIZURE_ID
+        if worst > 2**31 - 1:
+            limit = (2**31 - 1 - self.train.seed - 1000 * (self.repeats - 1) - MAX_SEIZURE_ID) // 1_000_003
+            raise ConfigError(
+                f"Invalid value for 'seed': allowed 0..{max(limit, 0)} with {self.repeats} repeat(s) (derived "
+                f"training seeds must stay below 2**31); got {self.seed}."
+            )
 
     def label_for(self, preictal_min: float) -> LabelConfig:
         """The label config of one swept length."""

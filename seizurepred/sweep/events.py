@@ -101,9 +101,9 @@ def _pool(case: str, k: int, repeat: int, items: list[tuple], config) -> dict[st
     return row
 
 
-def _groups(patient, folds) -> dict[tuple[int, int], list[tuple]]:
+def _groups(manifest, folds) -> dict[tuple[int, int], list[tuple]]:
     """Folds with a usable continuous output, grouped by (length, repeat), with their seizure's clock times."""
-    events = {ev.seizure_id: ev for ev in patient.manifest.seizures}
+    events = {ev.seizure_id: ev for ev in manifest.seizures}
     groups: dict[tuple[int, int], list[tuple]] = defaultdict(list)
     for f in folds:
         ev = events.get(f.seizure_id)
@@ -113,14 +113,14 @@ def _groups(patient, folds) -> dict[tuple[int, int], list[tuple]]:
     return groups
 
 
-def event_rows_by_seizure(patient, folds, *, config) -> list[dict[str, Any]]:
+def event_rows_by_seizure(manifest, folds, *, config) -> list[dict[str, Any]]:
     """One row per (preictal length, held-out seizure, repeat): the alarms on that fold's timeline alone.
 
     Parameters
     ----------
-    patient : PatientData
+    manifest : Manifest
         Gives the seizures' clock times.
-    folds : list of FoldOutcome
+    folds : list of FoldResult
         Folds; those without a continuous output are left out.
     config : SweepConfig
         ``alarms`` (AlarmConfig).
@@ -131,7 +131,7 @@ def event_rows_by_seizure(patient, folds, *, config) -> list[dict[str, Any]]:
     """
     cfg = config.alarms
     rows = []
-    for (k, repeat), items in sorted(_groups(patient, folds).items()):
+    for (k, repeat), items in sorted(_groups(manifest, folds).items()):
         for fold, onset, offset in items:
             t, p = _timeline(fold, onset)
             with warnings.catch_warnings():
@@ -141,7 +141,7 @@ def event_rows_by_seizure(patient, folds, *, config) -> list[dict[str, Any]]:
                 )
             rows.append(
                 {
-                    "case": patient.manifest.case,
+                    "case": manifest.case,
                     "preictal_min": k,
                     "seizure_id": fold.seizure_id,
                     "repeat": repeat,
@@ -160,14 +160,14 @@ def event_rows_by_seizure(patient, folds, *, config) -> list[dict[str, Any]]:
     return rows
 
 
-def event_rows(patient, folds, *, config) -> list[dict[str, Any]]:
+def event_rows(manifest, folds, *, config) -> list[dict[str, Any]]:
     """One row per (preictal length, repeat): pooled event-level metrics over the folds' timelines.
 
     Parameters
     ----------
-    patient : PatientData
+    manifest : Manifest
         Gives the seizures' clock times.
-    folds : list of FoldOutcome
+    folds : list of FoldResult
         Folds; those without a continuous output (record too short) are left out.
     config : SweepConfig
         ``alarms`` (AlarmConfig), ``n_surrogates`` and ``seed``.
@@ -176,5 +176,5 @@ def event_rows(patient, folds, *, config) -> list[dict[str, Any]]:
     -------
     list of dict
     """
-    case = patient.manifest.case
-    return [_pool(case, k, r, items, config) for (k, r), items in sorted(_groups(patient, folds).items())]
+    case = manifest.case
+    return [_pool(case, k, r, items, config) for (k, r), items in sorted(_groups(manifest, folds).items())]

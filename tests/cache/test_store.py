@@ -1,201 +1,203 @@
-"""Tests of seizurepred.cache.store.SignalCache on small EDF files written with write_edf."""
+"""Tests of seizurepred.cache.store (the keyed store) and .integrity, with entries written directly (no EDF)."""
 
 from __future__ import annotations
 
 import json
-import os
-from datetime import datetime, timedelta
+import pickle
+import subprocess
+import sys
+import zlib
 
 import numpy as np
-import pyedflib
 import pytest
 
 import seizurepred.cache.store as store_mod
-from seizurepred.cache.preprocess import PreprocessConfig, preprocess
-from seizurepred.cache.store import SignalCache
-from seizurepred.errors import CacheError, ConfigError, MontageError
-from seizurepred.io.edf_write import uv_to_digital, write_edf
+from seizurepred.cache.integrity import forget_verified
+from seizurepred.cache.preprocess import PreprocessConfig
+from seizurepred.cache.store import CACHE_FORMAT, SignalCache
+from seizurepred.errors import CacheError
 from seizurepred.io.manifest import Manifest, Recording
 from seizurepred.io.montage_choice import choose_channel_config
 
-CHANNELS = ("FP1-F7", "F7-T7", "T7-P7", "P7-O1")
-SFREQ = 256
-DURATION_S = 40
-T0 = datetime(2020, 1, 1, 10, 0, 0)
+CHANNELS = ("FP1-F7", "F7-T7", "T7-P7")
+SFREQ = 256.0
 
 
-def _write_patient(root, n_files=3, *, missing_in=(), case="chb99", seed=0):
-    rng = np.random.default_rng(seed)
-    recs = []
-    for i in range(n_files):
-        labels = list(CHANNELS) + ["ECG"]
-        if i in missing_in:
-            labels[2] = "-"
-        data = rng.normal(0.0, 40.0, (len(labels), SFREQ * DURATION_S)) + 20.0 * rng.normal(size=(1, 1))
-        name = f"{case}_{i + 1:02d}.edf"
-        write_edf(
-            root / case / name, uv_to_digital(data), labels=labels, sfreq=SFREQ, start=T0 + timedelta(hours=i)
-        )
-        start = i * 3600.0 + 36000.0
-        recs.append(Recording(name, start, start + DURATION_S, tuple(labels)))
-    return Manifest(case, float(SFREQ), tuple(recs))
+def _source(name):
+    return {"file_name": name, "size": 1, "mtime_ns": 2, "sha256": None}
 
 
-def _reference(path):
-    """Independent read (pyedflib) of the CHANNELS, then the project's preprocessing."""
-    with pyedflib.EdfReader(str(path)) as f:
-        labels = f.getSignalLabels()
-        data = np.stack([f.readSignal(labels.index(c)) for c in CHANNELS])
-    return preprocess(data.astype(np.float32), sfreq=SFREQ, config=PreprocessConfig())
+def _signal(seed, n_samples=5000):
+    return np.random.default_rng(seed).normal(0.0, 30.0, (len(CHANNELS), n_samples)).astype(np.float32)
+
+
+def _store(root, entries):
+    """Write ``{(case, file_name): data}`` through a SignalCache; return it."""
+    cache = SignalCache(root, channels=CHANNELS)
+    for (case, name), data in entries.items():
+        cache.write_entry(case, name, data, source=_source(name), sfreq=SFREQ)
+    return cache
+
+
+def _poke(npy, value, *, at):
+    """Overwrite one float32 of ``npy``'s data in place (file size unchanged)."""
+    arr = np.load(npy, mmap_mode="r+")
+    arr.reshape(-1)[at] = value
+    arr.flush()
+    del arr
 
 
 @pytest.fixture()
-def patient(tmp_path):
-    data_root = tmp_path / "data"
-    return data_root, _write_patient(data_root), tmp_path / "cache"
+def two_cases(tmp_path):
+    data = {("chb01", "chb01_01.edf"): _signal(0), ("chb01", "chb01_02.edf"): _signal(1, 3000)}
+    data[("chb02", "chb02_01.edf")] = _signal(2)
+    return tmp_path / "cache", data, _store(tmp_path / "cache", data)
 
 
-def test_build_stores_preprocessed_signal_and_second_build_reads_nothing(patient):
-    data_root, manifest, cache_dir = patient
-    cache = SignalCache(cache_dir, channels=CHANNELS)
-    report = cache.build(manifest, data_root)
-    sizes = sum((data_root / "chb99" / r.file_name).stat().st_size + 256 * 6 for r in manifest.recordings)
-    assert report.built == tuple(r.file_name for r in manifest.recordings) and report.reused == ()
-    assert report.bytes_read == sizes and "3 built" in report.summary()
-    for rec in manifest.recordings:
-        sig = cache.signal(rec.file_name)
-        assert isinstance(sig, np.memmap) and sig.dtype == np.float32 and sig.shape == (4, SFREQ * DURATION_S)
-        np.testing.assert_allclose(sig, _reference(data_root / "chb99" / rec.file_name), atol=1e-3, rtol=1e-5)
-        assert (cache.entry_dir("chb99") / f"{rec.stem}.npy").is_file()
-        with pytest.raises(ValueError):
-            sig[0, 0] = 1.0  # read-only
-    assert cache.sfreq == SFREQ and cache.lengths() == {
-        r.file_name: SFREQ * DURATION_S for r in manifest.recordings
-    }
-
-    again = SignalCache(cache_dir, channels=CHANNELS)
-    report2 = again.build(manifest, data_root)
-    assert report2.bytes_read == 0 and report2.built == () and len(report2.reused) == 3
-    np.testing.assert_array_equal(again.signal("chb99_02.edf"), cache.signal("chb99_02.edf"))
+@pytest.fixture()
+def checksums(monkeypatch):
+    """Count verifications (entry files whose bytes are checksummed)."""
+    calls = []
+    real = store_mod.file_checksum
+    monkeypatch.setattr(store_mod, "file_checksum", lambda npy: (calls.append(npy.name), real(npy))[1])
+    return calls
 
 
-def test_threads_give_the_same_cache(patient, tmp_path):
-    data_root, manifest, cache_dir = patient
-    serial = SignalCache(cache_dir, channels=CHANNELS)
-    serial.build(manifest, data_root)
-    threaded = SignalCache(tmp_path / "threaded", channels=CHANNELS)
-    report = threaded.build(manifest, data_root, n_jobs=2)
-    assert report.built == tuple(r.file_name for r in manifest.recordings)
-    for rec in manifest.recordings:
-        np.testing.assert_array_equal(threaded.signal(rec.file_name), serial.signal(rec.file_name))
-    with pytest.raises(ConfigError, match="'n_jobs'"):
-        threaded.build(manifest, data_root, n_jobs=0)
+def test_entry_round_trip_layout_and_checksum(two_cases):
+    root, data, cache = two_cases
+    for (case, name), values in data.items():
+        sig = cache.signal(name)
+        assert isinstance(sig, np.memmap) and sig.dtype == np.float32 and not sig.flags.writeable
+        np.testing.assert_array_equal(sig, values)
+        npy, meta_path = cache.entry_paths(case, name)
+        assert npy == root / case / cache.key / f"{name[:-4]}.npy" and meta_path == npy.with_suffix(".json")
+        meta = json.loads(meta_path.read_text())
+        assert meta["format"] == CACHE_FORMAT == 2 and meta["shape"] == list(values.shape)
+        assert meta["checksum"] == f"crc32:{zlib.crc32(values.tobytes()):08x}"  # CRC-32 of the data bytes
+    assert cache.lengths() == {name: v.shape[1] for (_, name), v in data.items()}
+    assert cache.n_samples("chb01_02.edf") == 3000 and cache.n_chans == 3 and cache.sfreq == SFREQ
+    other = SignalCache(root, channels=CHANNELS, preprocess=PreprocessConfig(h_freq_hz=40.0))
+    assert other.key != cache.key and SignalCache(root, channels=CHANNELS[:2]).key != cache.key
 
 
-def test_fresh_instance_opens_entries_without_build(patient):
-    data_root, manifest, cache_dir = patient
-    SignalCache(cache_dir, channels=CHANNELS).build(manifest, data_root)
-    fresh = SignalCache(cache_dir, channels=CHANNELS)
-    assert fresh.has("chb99_01.edf") and not fresh.has("chb99_07.edf")
-    assert fresh.signal("chb99_01.edf").shape == (4, SFREQ * DURATION_S)
-    with pytest.raises(CacheError, match="chb99_07.edf"):
-        fresh.signal("chb99_07.edf")
-    other = SignalCache(cache_dir, channels=CHANNELS, preprocess=PreprocessConfig(h_freq_hz=40.0))
-    assert other.key != fresh.key and not other.has("chb99_01.edf")
+def test_open_attaches_one_case_without_looking_at_others(two_cases):
+    root, data, _ = two_cases
+    fresh = SignalCache(root, channels=CHANNELS)
+    with pytest.raises(CacheError, match=r"no entry for 'chb01_01\.edf'.*run build\(\) or open\(case\)"):
+        fresh.signal("chb01_01.edf")
+    assert fresh.open("chb01") is fresh
+    assert set(fresh.lengths()) == {"chb01_01.edf", "chb01_02.edf"} and fresh.has("chb01_02.edf")
+    np.testing.assert_array_equal(fresh.signal("chb01_02.edf"), data[("chb01", "chb01_02.edf")])
+    assert not fresh.has("chb02_01.edf")
+    with pytest.raises(CacheError, match=r"'chb02_01\.edf'.*cases known: \['chb01'\]"):
+        fresh.signal("chb02_01.edf")
+    with pytest.raises(CacheError, match="chb03.*build them first"):
+        fresh.open("chb03")
+    with pytest.raises(CacheError, match="chb01"):
+        SignalCache(root, channels=CHANNELS[:2]).open("chb01")  # another key: another folder
+    _store(root, {("chb01", "chb01_03.edf"): _signal(4)})  # written later by another instance
+    np.testing.assert_array_equal(fresh.signal("chb01_03.edf"), _signal(4))  # looked up in the known case
+    _store(root, {("chb03", "chb01_01.edf"): _signal(3)})
+    with pytest.raises(CacheError, match="both 'chb01' and 'chb03'"):
+        fresh.open("chb03")
 
 
-def test_changed_source_invalidates_entry(patient):
-    data_root, manifest, cache_dir = patient
-    cache = SignalCache(cache_dir, channels=CHANNELS)
-    cache.build(manifest, data_root)
-    path = data_root / "chb99" / "chb99_02.edf"
-    _write_patient(data_root, n_files=3, seed=7)  # same sizes, new content and mtimes
-    st = path.stat()
-    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
-    report = SignalCache(cache_dir, channels=CHANNELS).build(manifest, data_root)
-    assert set(report.built) == {r.file_name for r in manifest.recordings}
-    np.testing.assert_allclose(cache.signal("chb99_02.edf"), _reference(path), atol=1e-3, rtol=1e-5)
-    # a new sha256 in the manifest invalidates too
-    recs = list(manifest.recordings)
-    recs[0] = Recording(
-        recs[0].file_name, recs[0].start_clock_s, recs[0].end_clock_s, recs[0].channels, (), "ab" * 32
+def test_nans_or_one_changed_sample_fail_verification_on_first_use(two_cases):
+    root, data, _ = two_cases
+    writer = SignalCache(root, channels=CHANNELS).open("chb01")
+    npy, _ = writer.entry_paths("chb01", "chb01_01.edf")
+    size = npy.stat().st_size
+    _poke(npy, np.nan, at=123)
+    forget_verified()  # as a new process
+    worker = SignalCache(root, channels=CHANNELS).open("chb01")
+    assert npy.stat().st_size == size and worker.has("chb01_01.edf")  # size and header still fine
+    with pytest.raises(CacheError) as err:
+        worker.signal("chb01_01.edf")
+    msg = str(err.value)
+    assert (
+        str(npy) in msg and "'chb01_01.edf' (chb01) fails its checksum" in msg and "Rerun the command" in msg
     )
-    report = SignalCache(cache_dir, channels=CHANNELS).build(Manifest("chb99", 256.0, tuple(recs)), data_root)
-    assert report.built == ("chb99_01.edf",) and len(report.reused) == 2
+    _poke(npy, data[("chb01", "chb01_01.edf")].reshape(-1)[123], at=123)
+    np.testing.assert_array_equal(worker.signal("chb01_01.edf"), data[("chb01", "chb01_01.edf")])  # restored
+    npy2, _ = worker.entry_paths("chb01", "chb01_02.edf")
+    _poke(npy2, data[("chb01", "chb01_02.edf")][2, 2999] + np.float32(1.0), at=3 * 3000 - 1)  # +1 µV
+    forget_verified()
+    with pytest.raises(CacheError, match="chb01_02.*fails its checksum"):
+        SignalCache(root, channels=CHANNELS).open("chb01").signal("chb01_02.edf")
 
 
-def test_killed_build_leaves_no_trusted_entry(patient, monkeypatch):
-    data_root, manifest, cache_dir = patient
-    cache = SignalCache(cache_dir, channels=CHANNELS)
-    real_write = store_mod._write_json_atomic
-    calls = {"n": 0}
-
-    def die_on_second(path, data, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise KeyboardInterrupt  # "killed" after the second .npy was written, before its metadata
-        real_write(path, data, **kwargs)
-
-    monkeypatch.setattr(store_mod, "_write_json_atomic", die_on_second)
-    with pytest.raises(KeyboardInterrupt):
-        cache.build(manifest, data_root)
-    monkeypatch.setattr(store_mod, "_write_json_atomic", real_write)
-    folder = cache.entry_dir("chb99")
-    assert (folder / "chb99_02.npy").is_file() and not (folder / "chb99_02.json").exists()
-    assert not SignalCache(cache_dir, channels=CHANNELS).has("chb99_02.edf")  # never trusted
-    # also a half-written temp file of a dead process and a truncated .npy without metadata
-    (folder / ".chb99_03.npy.tmp-999999999").write_bytes(b"\x93NUMPY half")
-    (folder / "chb99_03.npy").write_bytes(b"\x93NUMPY truncated")
-    report = SignalCache(cache_dir, channels=CHANNELS).build(manifest, data_root)
-    assert report.reused == ("chb99_01.edf",) and report.built == ("chb99_02.edf", "chb99_03.edf")
-    assert not list(folder.glob(".*tmp-*"))
-    for name in ("chb99_02.edf", "chb99_03.edf"):
-        np.testing.assert_allclose(
-            cache.signal(name), _reference(data_root / "chb99" / name), atol=1e-3, rtol=1e-5
-        )
+def test_a_fresh_instance_verifies_each_entry_once(two_cases, checksums):
+    root, data, cache = two_cases
+    names = [name for _, name in data]
+    for name in names:
+        cache.signal(name)
+    assert checksums == []  # written by this process: verified already
+    forget_verified()  # as a new process
+    fresh = SignalCache(root, channels=CHANNELS).open("chb01").open("chb02")
+    for _ in range(3):
+        for name in names:
+            fresh.signal(name)
+            fresh.n_samples(name)
+            fresh.has(name)
+    assert sorted(checksums) == ["chb01_01.npy", "chb01_02.npy", "chb02_01.npy"]
+    fresh.write_entry("chb02", "chb02_01.edf", _signal(9), source=_source("chb02_01.edf"), sfreq=SFREQ)
+    np.testing.assert_array_equal(cache.signal("chb02_01.edf"), _signal(9))  # rewritten by this process
+    assert len(checksums) == 3
 
 
-def test_corrupt_metadata_or_data_is_rebuilt(patient):
-    data_root, manifest, cache_dir = patient
-    cache = SignalCache(cache_dir, channels=CHANNELS)
-    cache.build(manifest, data_root)
-    folder = cache.entry_dir("chb99")
-    (folder / "chb99_01.json").write_text("{not json")
-    with (folder / "chb99_02.npy").open("r+b") as fh:  # truncate the data, metadata intact
-        fh.truncate(1000)
-    report = SignalCache(cache_dir, channels=CHANNELS).build(manifest, data_root)
-    assert report.built == ("chb99_01.edf", "chb99_02.edf")
-    meta = json.loads((folder / "chb99_01.json").read_text())
-    assert meta["status"] == "ok" and meta["source"]["size"] > 0 and "mtime_ns" in meta["source"]
+def test_a_pickled_cache_verifies_in_another_process_and_refuses_a_corrupt_entry(two_cases, tmp_path):
+    root, data, cache = two_cases
+    npy, _ = cache.entry_paths("chb02", "chb02_01.edf")
+    _poke(npy, 1e6, at=7)
+    (tmp_path / "cache.pkl").write_bytes(pickle.dumps(cache))
+    code = f"""
+import json, pickle
+import seizurepred.cache.store as s
+calls = []
+real = s.file_checksum
+s.file_checksum = lambda p: (calls.append(p.name), real(p))[1]
+cache = pickle.loads(open({str(tmp_path / "cache.pkl")!r}, "rb").read())
+sums = {{n: float(cache.signal(n).sum()) for n in ("chb01_01.edf", "chb01_02.edf") for _ in range(3)}}
+try:
+    cache.signal("chb02_01.edf")
+    error = None
+except s.CacheError as exc:
+    error = str(exc)
+print(json.dumps({{"calls": sorted(calls), "sums": sums, "error": error}}))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got["calls"] == ["chb01_01.npy", "chb01_02.npy", "chb02_01.npy"]
+    for name in ("chb01_01.edf", "chb01_02.edf"):
+        assert got["sums"][name] == float(data[("chb01", name)].sum())
+    assert "chb02_01.npy" in got["error"] and "fails its checksum" in got["error"] and "Rerun" in got["error"]
 
 
-def test_missing_channel_raise_or_skip(tmp_path):
-    data_root = tmp_path / "data"
-    manifest = _write_patient(data_root, missing_in=(1,))
-    with pytest.raises(MontageError, match="T7-P7"):
-        SignalCache(tmp_path / "c", channels=CHANNELS).build(manifest, data_root)
-    cache = SignalCache(tmp_path / "c", channels=CHANNELS)
-    report = cache.build(manifest, data_root, on_missing="skip")
-    assert report.reused == ("chb99_01.edf",) and report.built == (
-        "chb99_03.edf",
-    )  # 01 was built before the raise
-    assert [s[0] for s in report.skipped] == ["chb99_02.edf"] and "T7-P7" in report.skipped[0][1]
-    assert set(report.available) == {"chb99_01.edf", "chb99_03.edf"} and not cache.has("chb99_02.edf")
-    again = SignalCache(tmp_path / "c", channels=CHANNELS).build(manifest, data_root, on_missing="skip")
-    assert again.bytes_read == 0 and again.skipped == report.skipped
-    with pytest.raises(MontageError):
-        SignalCache(tmp_path / "c", channels=CHANNELS).build(manifest, data_root, on_missing="raise")
+def test_metadata_that_is_not_trusted(two_cases):
+    root, _, cache = two_cases
+    npy, meta_path = cache.entry_paths("chb01", "chb01_01.edf")
+    meta = json.loads(meta_path.read_text())
+    assert cache.read_meta("chb01", "chb01_01.edf", source=_source("chb01_01.edf")) == meta
+    assert cache.read_meta("chb01", "chb01_01.edf", source=_source("other.edf")) is None
+    old = {k: v for k, v in meta.items() if k != "checksum"} | {"format": 1}
+    meta_path.write_text(json.dumps(old))
+    assert cache.read_meta("chb01", "chb01_01.edf") is None
+    assert "chb01_01.edf" not in SignalCache(root, channels=CHANNELS).open("chb01").lengths()
+    meta_path.write_text(json.dumps(meta))
+    with npy.open("r+b") as fh:
+        fh.truncate(npy.stat().st_size - 4)
+    assert cache.read_meta("chb01", "chb01_01.edf") is None and not cache.has("chb01_01.edf")
 
 
-def test_missing_file_and_bad_option(patient):
-    data_root, manifest, cache_dir = patient
-    (data_root / "chb99" / "chb99_03.edf").unlink()
-    with pytest.raises(CacheError, match="chb99_03.edf"):
-        SignalCache(cache_dir, channels=CHANNELS).build(manifest, data_root)
-    with pytest.raises(ConfigError, match="'on_missing'"):
-        SignalCache(cache_dir, channels=CHANNELS).build(manifest, data_root, on_missing="ignore")
-    with pytest.raises(CacheError, match="build"):
-        _ = SignalCache(cache_dir, channels=CHANNELS).sfreq
+def test_discard_removes_metadata_and_dead_temporaries(two_cases):
+    root, _, cache = two_cases
+    npy, meta_path = cache.entry_paths("chb01", "chb01_01.edf")
+    dead = npy.with_name(".chb01_01.npy.tmp-999999999")
+    dead.write_bytes(b"half")
+    cache.discard("chb01", "chb01_01.edf")
+    assert not meta_path.exists() and not dead.exists() and not cache.has("chb01_01.edf")
+    with pytest.raises(CacheError, match="chb01_01.edf"):
+        cache.signal("chb01_01.edf")
 
 
 def test_choose_channel_config():
@@ -210,51 +212,3 @@ def test_choose_channel_config():
     choice = choose_channel_config(Manifest("a", 256.0, recs), channels=("FP1-F7", "F7-T7", "T7-P7"))
     assert choice.file_names == ("a_01.edf", "a_03.edf", "a_04.edf") and choice.hours == pytest.approx(2.0)
     assert choice.montages[0][1] == pytest.approx(2.0) and choice.montages[0][2] == 3
-
-
-def test_cache_cli_builds_then_reuses(tmp_path):
-    from click.testing import CliRunner
-
-    from seizurepred.cli.main import cli
-    from seizurepred.synth import SynthConfig, generate_patient
-
-    generate_patient(
-        tmp_path / "data", config=SynthConfig(patient="chb05", hours=0.25, n_seizures=0, file_hours=0.125)
-    )
-    args = [
-        "cache",
-        "--patient",
-        "chb05",
-        "--data-root",
-        str(tmp_path / "data"),
-        "--cache-dir",
-        str(tmp_path / "c"),
-    ]
-    first = CliRunner().invoke(cli, [*args, "--channels", "core18"])
-    assert first.exit_code == 0, first.output
-    assert "2 built, 0 reused, 0 skipped" in first.output
-    second = CliRunner().invoke(cli, [*args, "--channels", "core18", "--on-missing", "skip"])
-    assert (
-        second.exit_code == 0
-        and "0 built, 2 reused" in second.output
-        and "0.0 MB of EDF read" in second.output
-    )
-    bad = CliRunner().invoke(cli, ["cache", "--patient", "chb06", *args[3:]])
-    assert bad.exit_code == 2 and "chb06" in bad.output
-
-
-def test_durable_cache_fsyncs_and_matches(patient, monkeypatch):
-    """``durable=True`` fsyncs every written file; the entries are the same as without it."""
-    data_root, manifest, cache_dir = patient
-    calls = []
-    real_fsync = store_mod.os.fsync
-    monkeypatch.setattr(store_mod.os, "fsync", lambda fd: (calls.append(fd), real_fsync(fd)))
-    durable = SignalCache(cache_dir / "durable", channels=CHANNELS, durable=True)
-    durable.build(manifest, data_root)
-    assert len(calls) >= 2 * 2 * len(manifest)  # data + metadata, each file and its folder
-    calls.clear()
-    plain = SignalCache(cache_dir / "plain", channels=CHANNELS)
-    plain.build(manifest, data_root)
-    assert calls == []
-    for rec in manifest.recordings:
-        np.testing.assert_array_equal(durable.signal(rec.file_name), plain.signal(rec.file_name))

@@ -79,7 +79,7 @@ def test_train_one_fold_writes_checkpoint_history_and_fold(data_root, tmp_path):
     assert result.exit_code == 0, result.output
     assert "test AUC" in result.output
     fold = json.loads((out / "folds" / "k030_sz001_r0.json").read_text())
-    assert fold["seizure_id"] == 1 and fold["n_epochs"] >= 1
+    assert fold["fold"]["seizure_id"] == 1 and fold["n_epochs"] >= 1 and fold["status"] == "ok"
     assert (out / "checkpoints" / "k030_sz001_r0.pt").is_file()
     history = (out / "k030_sz001_r0-history.csv").read_text().splitlines()
     assert history[0].startswith("epoch") and len(history) == 1 + fold["n_epochs"]

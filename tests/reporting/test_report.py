@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import math
 
 import numpy as np
 import pytest
+from _factories import fold_result
 
 from seizurepred.evaluation.continuous import ContinuousOutput
 from seizurepred.reporting.report import plot_continuous, render_report, write_sweep
 from seizurepred.sweep.config import SweepConfig
-from seizurepred.sweep.fold import FoldOutcome
+from seizurepred.sweep.fold_result import FoldResult
 from seizurepred.sweep.result import SweepResult
 
 NAN = math.nan
@@ -24,8 +26,8 @@ def _cont(seizure_id: int, step_min: float, n_win: int = 1440) -> ContinuousOutp
     return ContinuousOutput(seizure_id, t, (t <= step_min).astype(float), n_win * 5.0 / 3600.0, 5.0)
 
 
-def _fold(k: int, sid: int, *, repeat: int = 0, continuous: bool = True) -> FoldOutcome:
-    return FoldOutcome(
+def _fold(k: int, sid: int, *, repeat: int = 0, continuous: bool = True) -> FoldResult:
+    return fold_result(
         preictal_min=k,
         seizure_id=sid,
         repeat=repeat,
@@ -113,7 +115,7 @@ def written(tmp_path_factory):
 def test_write_sweep_writes_every_file(written):
     out, written = written
     want = {f"{t}.{ext}" for t in ("segments", "pooled", "ciopr", "events", "events_by_seizure") for ext in ("csv", "json")}
-    want |= {"summary.json", "report.md", "continuous.png"}
+    want |= {"summary.json", "report.md", "continuous.png", "timings.csv"}
     assert set(written) == want
     for name, path in written.items():
         assert path == out / name
@@ -205,8 +207,6 @@ def test_plot_continuous_writes_png(tmp_path):
 @pytest.mark.parametrize("n_win", [1, 97])
 def test_plot_continuous_short_outputs(tmp_path, n_win):
     res = _result()
-    short = tuple(
-        FoldOutcome(**{**f.__dict__, "continuous": _cont(f.seizure_id, 5.0, n_win=n_win)}) for f in res.folds
-    )
+    short = tuple(dataclasses.replace(f, continuous=_cont(f.seizure_id, 5.0, n_win=n_win)) for f in res.folds)
     res = SweepResult(**{**res.__dict__, "folds": short})
     assert plot_continuous(res, tmp_path / "s.png") == tmp_path / "s.png"

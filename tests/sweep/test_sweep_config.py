@@ -118,7 +118,7 @@ def test_from_dict_nested_stage_tables_and_model_options():
             "preictal_mins": [45, 15],
             "protocol": "chronological",
             "repeats": 2,
-            "model": "baseline_cnn",
+            "model": "small",
             "model_options": {"width": 8, "dropout": 0.5},
             "max_folds": 3,
         },
@@ -131,7 +131,7 @@ def test_from_dict_nested_stage_tables_and_model_options():
     }
     cfg = sweep_config_from_dict(data)
     assert cfg.preictal_mins == (45, 15)
-    assert cfg.protocol == "chronological" and cfg.repeats == 2 and cfg.model == "baseline_cnn"
+    assert cfg.protocol == "chronological" and cfg.repeats == 2 and cfg.model == "small"
     assert dict(cfg.model_options) == {"width": 8, "dropout": 0.5}
     assert cfg.max_folds == 3
     assert cfg.label.sph_min == 5.0
@@ -146,9 +146,24 @@ def test_from_dict_nested_stage_tables_and_model_options():
 
 
 def test_model_options_order_does_not_change_the_hash():
-    a = sweep_config_from_dict({"sweep": {"model_options": {"a": 1, "b": 2}}})
-    b = sweep_config_from_dict({"sweep": {"model_options": {"b": 2, "a": 1}}})
+    a = sweep_config_from_dict({"sweep": {"model_options": {"width": 8, "dropout": 0.2}}})
+    b = sweep_config_from_dict({"sweep": {"model_options": {"dropout": 0.2, "width": 8}}})
     assert a.hash() == b.hash()
+
+
+@pytest.mark.parametrize(
+    ("data", "pattern"),
+    [
+        ({"sweep": {"model": "resnet"}}, r"\[sweep\]: Invalid value for 'model': allowed 'bandpower_logreg', "),
+        ({"sweep": {"model_options": {"depth": 3}}}, r"options' of model 'small': allowed .*got 'depth'"),
+        ({"sweep": {"seed": 2148}}, r"Invalid value for 'seed': allowed 0..2147 with 1 repeat\(s\)"),
+        ({"sweep": {"seed": 2148, "repeats": 4}}, r"allowed 0..2147 with 4 repeat"),
+    ],
+)
+def test_model_and_seed_range_checked_at_construction(data, pattern):
+    """Checked when the config is made, so nothing is built or written before a bad model or seed is refused."""
+    with pytest.raises(ConfigError, match=pattern):
+        sweep_config_from_dict(data, source="x.toml")
 
 
 @pytest.mark.parametrize(

@@ -15,8 +15,8 @@ import math
 import numpy as np
 import pytest
 
-from seizurepred.reporting.report import write_sweep
-from seizurepred.sweep import SweepConfig, prepare_patient, run_sweep
+from seizurepred.reporting import run_sweep, write_sweep
+from seizurepred.sweep import SweepConfig, prepare_patient
 from seizurepred.synth import generate_patient
 from seizurepred.synth.demo import SHORT_RECORD_LABELS, short_synth_config
 from seizurepred.training import TrainConfig
@@ -108,12 +108,12 @@ def test_sweep_tables_ciopr_and_opp(sweep_result):
 
 def test_sweep_resumes_without_training(sweep_result, signature_patient, monkeypatch):
     result, out = sweep_result
-    import seizurepred.sweep.runner as runner
+    import seizurepred.sweep.executors as executors
 
     def boom(*args, **kwargs):
         raise AssertionError("a finished fold was trained again")
 
-    monkeypatch.setattr(runner, "run_fold", boom)
+    monkeypatch.setattr(executors, "run_fold", boom)
     again = run_sweep(signature_patient, config=_config(), out_dir=out)
     assert again.segments == result.segments
 

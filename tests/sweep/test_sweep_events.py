@@ -9,18 +9,18 @@ an alarm at ``t`` is correct when the onset lies in ``[t + 5 min, t + 35 min]``.
 from __future__ import annotations
 
 import math
-import types
 import warnings
 
 import numpy as np
 import pytest
+from _factories import fold_result
 
 from seizurepred.evaluation.alarms import AlarmConfig
 from seizurepred.evaluation.continuous import ContinuousOutput
 from seizurepred.io.manifest import Manifest, Recording, Seizure
 from seizurepred.sweep.config import SweepConfig
 from seizurepred.sweep.events import event_rows
-from seizurepred.sweep.fold import FoldOutcome
+from seizurepred.sweep.fold_result import FoldResult
 
 WINDOW_S = 5.0
 N_WIN = 2880  # 4 h of 5 s windows before onset
@@ -41,10 +41,6 @@ def _manifest() -> Manifest:
     return Manifest(case="chb99", sfreq=256.0, recordings=recs)
 
 
-def _patient():
-    return types.SimpleNamespace(manifest=_manifest())
-
-
 def _n() -> np.ndarray:
     """Window index n (start = onset - n * 5 s), earliest window first."""
     return np.arange(N_WIN, 0, -1)
@@ -60,8 +56,8 @@ def _cont(seizure_id: int, probs: np.ndarray) -> ContinuousOutput:
     )
 
 
-def _fold(seizure_id: int, cont: ContinuousOutput | None, *, k: int = 30, repeat: int = 0) -> FoldOutcome:
-    return FoldOutcome(
+def _fold(seizure_id: int, cont: ContinuousOutput | None, *, k: int = 30, repeat: int = 0) -> FoldResult:
+    return fold_result(
         preictal_min=k,
         seizure_id=seizure_id,
         repeat=repeat,
@@ -107,7 +103,7 @@ def _config(n_surrogates: int = 50) -> SweepConfig:
 def _rows(folds, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return event_rows(_patient(), folds, config=_config(**kw))
+        return event_rows(_manifest(), folds, config=_config(**kw))
 
 
 def test_one_predicted_seizure_hand_computed():

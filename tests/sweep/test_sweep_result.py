@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import json
 import math
-import types
 import warnings
 
 import numpy as np
 import pytest
+from _factories import fold_result
 from sklearn.metrics import f1_score, roc_auc_score
 
 from seizurepred.evaluation.ciopr import ciopr_compare, ciopr_terms
 from seizurepred.evaluation.continuous import ContinuousOutput
 from seizurepred.evaluation.metrics import pool_folds
 from seizurepred.io.manifest import Manifest, Recording, Seizure
+from seizurepred.sweep.aggregate import aggregate
 from seizurepred.sweep.config import SweepConfig
-from seizurepred.sweep.fold import FoldOutcome
-from seizurepred.sweep.result import SweepResult, aggregate
+from seizurepred.sweep.fold_result import FoldResult
+from seizurepred.sweep.result import SweepResult
 
 N_WIN = 2880  # 4 h of 5 s windows
 TIMES_MIN = np.arange(N_WIN, 0, -1) * 5.0 / 60.0
@@ -33,10 +34,6 @@ def _manifest() -> Manifest:
         Recording("chb98_02.edf", 36000.0, 54000.0, CHANNELS, (Seizure(14400.0, 14430.0),)),
     )
     return Manifest(case="chb98", sfreq=256.0, recordings=recs)
-
-
-def _patient():
-    return types.SimpleNamespace(manifest=_manifest())
 
 
 def _cont(seizure_id: int, step_min: float) -> ContinuousOutput:
@@ -61,9 +58,9 @@ def _scores(k: int, seizure_id: int) -> tuple[np.ndarray, np.ndarray]:
     return y_true, y_score.astype(np.float32)
 
 
-def _fold(k: int, seizure_id: int, *, repeat: int = 0, continuous: bool = True) -> FoldOutcome:
+def _fold(k: int, seizure_id: int, *, repeat: int = 0, continuous: bool = True) -> FoldResult:
     y_true, y_score = _scores(k, seizure_id)
-    return FoldOutcome(
+    return fold_result(
         preictal_min=k,
         seizure_id=seizure_id,
         repeat=repeat,
@@ -87,7 +84,7 @@ def _config(**kw) -> SweepConfig:
 def _aggregate(folds, *, config=None, skipped=()):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return aggregate(_patient(), folds, config=config or _config(), skipped=list(skipped))
+        return aggregate(_manifest(), folds, config=config or _config(), skipped=list(skipped))
 
 
 @pytest.fixture(scope="module")
@@ -183,11 +180,29 @@ def test_segments_table_one_row_per_fold(result):
     assert row["case"] == "chb98"
     assert row["n_train"] == 100  # train_used wins over train
     assert row["n_val"] == 20 and row["n_test"] == 20
-    assert row["train_s"] == 3.14
+    assert "train_s" not in row and row["status"] == "ok"  # wall-clock time only in timings.csv
     assert math.isnan(row["auc"])  # from the fold's own metrics
     assert {(r["preictal_min"], r["seizure_id"]) for r in result.segments} == {
         (k, sid) for k in LENGTHS for sid in (0, 1)
     }
+
+
+def test_timings_and_failed_folds_kept_out_of_pooled_figures():
+    from _factories import make_fold
+
+    from seizurepred.sweep.aggregate import timing_rows
+    from seizurepred.sweep.fold_result import failed_result
+
+    folds = [_fold(k, sid) for k in LENGTHS for sid in (0, 1)]
+    bad = failed_result(make_fold(15, 1), "RuntimeError: out of\n memory")
+    res = _aggregate(folds[:3] + [bad])
+    assert [r["status"] for r in res.segments] == ["ok", "ok", "ok", "failed"]
+    assert math.isnan(res.segments[-1]["f1"])
+    assert res.failed == [
+        {"preictal_min": 15, "seizure_id": 1, "repeat": 0, "error": "RuntimeError: out of memory"}
+    ]
+    assert {r["preictal_min"]: r["n_folds"] for r in res.pooled} == {15: 1, 60: 2}
+    assert [t["train_s"] for t in timing_rows(folds[:2])] == [3.14, 3.14]
 
 
 def test_events_rows_present(result):

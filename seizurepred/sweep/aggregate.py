@@ -1,0 +1,194 @@
+"""Aggregate a sweep's fold results into tidy tables, CIOPR per seizure, and the patient's OPP (pure).
+
+:func:`aggregate` is a function of the :class:`~seizurepred.sweep.fold_result.FoldResult` s alone (plus the
+manifest, for the seizures' clock times): the executor that produced them and their order of arrival do not
+matter. Failed folds are listed, and left out of every pooled figure.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from seizurepred.evaluation.ciopr import CioprOptions, choose_opp, ciopr_compare, ciopr_terms
+from seizurepred.evaluation.metrics import UndefinedMetricWarning, pool_folds
+from seizurepred.evaluation.tables import as_row, ciopr_row
+from seizurepred.io.manifest import Manifest
+from seizurepred.sweep.config import SweepConfig
+from seizurepred.sweep.events import event_rows, event_rows_by_seizure
+from seizurepred.sweep.fold_result import FoldResult
+from seizurepred.sweep.result import SweepResult
+
+_METRICS = ("sensitivity", "specificity", "accuracy", "f1", "auc", "segment_far_per_h")
+
+
+def _segment_row(case: str, f: FoldResult) -> dict[str, Any]:
+    """One fold's row of ``segments``: sizes, training outcome, test metrics (NaN for a failed fold)."""
+    row = {
+        "case": case,
+        "preictal_min": f.preictal_min,
+        "seizure_id": f.seizure_id,
+        "repeat": f.repeat,
+        "protocol": f.protocol,
+        "n_train": f.sizes.get("train_used", f.sizes.get("train")),
+        "n_val": f.sizes.get("val"),
+        "n_test": f.sizes.get("test"),
+        "best_epoch": f.best_epoch if f.ok else None,
+        "n_epochs": f.n_epochs if f.ok else None,
+        "device": f.device,
+    }
+    row.update({m: f.metrics.get(m, math.nan) for m in _METRICS})
+    row["status"] = f.status
+    return row
+
+
+def timing_rows(results: Sequence[FoldResult]) -> list[dict[str, Any]]:
+    """Wall-clock seconds per fold (``timings.csv``), kept out of the byte-reproducible tables."""
+    return [
+        {
+            "case": r.fold.case,
+            "preictal_min": r.preictal_min,
+            "seizure_id": r.seizure_id,
+            "repeat": r.repeat,
+            "train_s": round(r.train_s, 2) if math.isfinite(r.train_s) else math.nan,
+            "device": r.device,
+            "status": r.status,
+        }
+        for r in results
+    ]
+
+
+def _ciopr_rows(case: str, folds: list[FoldResult], options: CioprOptions) -> list[dict[str, Any]]:
+    by_seizure: dict[tuple[int, int], dict[int, Any]] = defaultdict(dict)
+    hours: dict[tuple[int, int], float] = {}
+    for f in folds:
+        if f.continuous is not None:
+            by_seizure[(f.seizure_id, f.repeat)][f.preictal_min] = ciopr_terms(f.continuous, options=options)
+            hours[(f.seizure_id, f.repeat)] = f.continuous.record_hours
+    rows = []
+    for (sid, repeat), terms in sorted(by_seizure.items()):
+        for _, res in sorted(ciopr_compare(terms, options=options).items()):
+            row = as_row(ciopr_row(res, case=case, repeat=repeat, record_hours=hours[(sid, repeat)]))
+            row["reason"] = res.terms.reason
+            rows.append(row)
+    return rows
+
+
+def _nanmean(values: list[float]) -> float:
+    arr = np.asarray(values, dtype=np.float64)
+    arr = arr[np.isfinite(arr)]
+    return float(arr.mean()) if arr.size else math.nan
+
+
+def _pooled_rows(case: str, folds: list[FoldResult], ciopr: list[dict], config: SweepConfig) -> list[dict]:
+    rows = []
+    for k in config.preictal_mins:
+        mine = [f for f in folds if f.preictal_min == k]
+        if not mine:
+            continue
+        pooled = pool_folds([(f.y_true, f.y_score) for f in mine], window_s=config.window.window_s)
+        crows = [r for r in ciopr if r["preictal_min"] == k]
+        row = {"case": case, "preictal_min": k, "n_folds": len(mine)}
+        row.update({m: pooled[m] for m in _METRICS})
+        row.update(
+            {
+                "spc_min_mean": _nanmean([r["spc_min"] for r in crows]),
+                "ciopr_mean": _nanmean([r["ciopr"] for r in crows]),
+                "n_ciopr_seizures": sum(1 for r in crows if math.isfinite(r["ciopr"])),
+            }
+        )
+        rows.append(row)
+    return rows
+
+
+#: The two ambiguous CIOPR choices of METHOD.md section 4 (the first pair is the paper's reading).
+_CIOPR_VARIANTS = (
+    ("rounded", "first_crossing"),
+    ("rounded", "sustained"),
+    ("probability", "first_crossing"),
+    ("probability", "sustained"),
+)
+
+
+def _opp(ciopr: list[dict[str, Any]], pooled: list[dict[str, Any]]) -> tuple[int | None, str]:
+    """OPP from CIOPR rows (mean over seizures and repeats), else from the pooled F1."""
+    if not pooled:
+        return None, "none"
+    by_k = {
+        r["preictal_min"]: [c["ciopr"] for c in ciopr if c["preictal_min"] == r["preictal_min"]]
+        for r in pooled
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        return choose_opp(by_k, {r["preictal_min"]: r["f1"] for r in pooled})
+
+
+def aggregate(
+    manifest: Manifest,
+    results: Sequence[FoldResult],
+    *,
+    config: SweepConfig,
+    skipped: Sequence[dict[str, Any]] = (),
+) -> SweepResult:
+    """Build the tables, CIOPR and OPP from the fold results of one patient.
+
+    Parameters
+    ----------
+    manifest : Manifest
+        The patient (the seizures' clock times, for the event-level evaluation).
+    results : sequence of FoldResult
+        The folds of the plan, in plan order (failed ones included: they are listed, not pooled).
+    config : SweepConfig
+        The sweep's config.
+    skipped : sequence of dict
+        Lengths that produced no fold.
+
+    Returns
+    -------
+    SweepResult
+    """
+    case = manifest.case
+    folds = [r for r in results if r.ok]
+    failed = [
+        {"preictal_min": r.preictal_min, "seizure_id": r.seizure_id, "repeat": r.repeat, "error": r.error}
+        for r in results
+        if not r.ok
+    ]
+    ciopr = _ciopr_rows(case, folds, config.ciopr)
+    pooled = _pooled_rows(case, folds, ciopr, config)
+    opp, criterion = _opp(ciopr, pooled)
+    variants = []
+    for output, spc_mode in _CIOPR_VARIANTS:
+        options = dataclasses.replace(config.ciopr, output=output, spc_mode=spc_mode)
+        rows = ciopr if options == config.ciopr else _ciopr_rows(case, folds, options)
+        k, crit = _opp(rows, pooled)
+        variants.append(
+            {
+                "output": output,
+                "spc_mode": spc_mode,
+                "opp_min": k,
+                "criterion": crit,
+                "used": options == config.ciopr,
+            }
+        )
+    return SweepResult(
+        case=case,
+        config=config,
+        segments=[_segment_row(case, r) for r in results],
+        pooled=pooled,
+        ciopr=ciopr,
+        events=event_rows(manifest, folds, config=config),
+        events_by_seizure=event_rows_by_seizure(manifest, folds, config=config),
+        opp_min=opp,
+        opp_criterion=criterion,
+        opp_variants=variants,
+        skipped=[{k: v for k, v in s.items() if k != "case"} for s in skipped],
+        folds=tuple(folds),
+        failed=failed,
+    )

@@ -1,0 +1,175 @@
+"""``FoldResult``: everything one fold produced, and its serialisable form (a JSON-ready dict + named arrays).
+
+The conversion is pure; the run store (:mod:`seizurepred.reporting.run_store`) writes and reads the files.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from seizurepred._json import json_safe, nan_for_none
+from seizurepred.errors import ConfigError
+from seizurepred.evaluation.continuous import ContinuousOutput
+from seizurepred.labels.segments import LabelConfig
+from seizurepred.sweep.plan import Fold
+
+#: Version of the fold file format (bump when a field changes meaning).
+FOLD_FORMAT = 2
+
+
+@dataclass(frozen=True)
+class FoldResult:
+    """The outcome of one fold.
+
+    Attributes
+    ----------
+    fold : Fold
+        Which fold.
+    status : {"ok", "failed"}
+        ``"failed"``: the fold raised twice (``error`` says what); every other field is empty.
+    error : str
+        One line: why the fold failed.
+    sizes : dict
+        Window counts per part and class (``Split.sizes()``) and ``train_used``.
+    best_epoch, n_epochs : int
+        Early-stopping outcome.
+    train_s : float
+        Wall time of training in seconds (reported in ``timings.csv`` only, never in a results table).
+    device : str
+        Where it trained.
+    metrics : dict
+        Segment metrics of the test windows.
+    y_true, y_score : ndarray of shape (n_test,)
+        Test labels and probabilities.
+    continuous : ContinuousOutput or None
+        Output over the held-out seizure's pre-onset record.
+    history : tuple of dict
+        One row per training epoch.
+    """
+
+    fold: Fold
+    status: Literal["ok", "failed"] = "ok"
+    error: str = ""
+    sizes: dict[str, Any] = field(default_factory=dict)
+    best_epoch: int = 0
+    n_epochs: int = 0
+    train_s: float = math.nan
+    device: str = ""
+    metrics: dict[str, float] = field(default_factory=dict)
+    y_true: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8), repr=False)
+    y_score: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32), repr=False)
+    continuous: ContinuousOutput | None = field(default=None, repr=False)
+    history: tuple[dict[str, float], ...] = field(default=(), repr=False)
+
+    @property
+    def ok(self) -> bool:
+        """Whether the fold finished."""
+        return self.status == "ok"
+
+    # the fold's identity, for the tables
+    @property
+    def preictal_min(self) -> int:
+        return self.fold.preictal_min
+
+    @property
+    def seizure_id(self) -> int:
+        return self.fold.seizure_id
+
+    @property
+    def repeat(self) -> int:
+        return self.fold.repeat
+
+    @property
+    def protocol(self) -> str:
+        return self.fold.protocol
+
+    @property
+    def stem(self) -> str:
+        return self.fold.stem
+
+
+def failed_result(fold: Fold, error: str) -> FoldResult:
+    """The result recorded for a fold that could not be run (``error``: one line)."""
+    return FoldResult(fold=fold, status="failed", error=" ".join(str(error).split())[:500])
+
+
+# ------------------------------------------------------------------------------------------ serialisation
+def _fold_to_dict(fold: Fold) -> dict[str, Any]:
+    d = {f.name: getattr(fold, f.name) for f in dataclasses.fields(fold) if f.name != "label"}
+    d["label"] = {f.name: getattr(fold.label, f.name) for f in dataclasses.fields(fold.label)}
+    return d
+
+
+def _fold_from_dict(d: dict[str, Any]) -> Fold:
+    return Fold(**{**d, "label": LabelConfig(**d["label"])})
+
+
+def to_payload(result: FoldResult) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """``(meta, arrays)``: a strict-JSON-ready dict and the named arrays of ``result``."""
+    arrays = {"y_true": result.y_true, "y_score": result.y_score}
+    cont = result.continuous
+    if cont is not None:
+        arrays["cont_times_min"] = cont.times_min_before_onset
+        arrays["cont_probs"] = cont.probs
+    meta = {
+        "format": FOLD_FORMAT,
+        "fold": _fold_to_dict(result.fold),
+        "status": result.status,
+        "error": result.error,
+        "sizes": result.sizes,
+        "best_epoch": result.best_epoch,
+        "n_epochs": result.n_epochs,
+        "train_s": result.train_s,
+        "device": result.device,
+        "metrics": result.metrics,
+        "history": list(result.history),
+        "continuous": None
+        if cont is None
+        else {"record_hours": cont.record_hours, "window_s": cont.window_s, "seizure_id": cont.seizure_id},
+    }
+    return json_safe(meta), arrays
+
+
+def from_payload(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> FoldResult:
+    """Inverse of :func:`to_payload` (``null`` numbers back to NaN).
+
+    Raises
+    ------
+    ConfigError
+        The payload is not a fold result of this format (missing or wrong fields): the caller names the file.
+    """
+    try:
+        if meta.get("format") != FOLD_FORMAT:
+            raise KeyError(f"format {meta.get('format')!r} (expected {FOLD_FORMAT})")
+        cont_meta = meta["continuous"]
+        cont = None
+        if cont_meta is not None:
+            cont = ContinuousOutput(
+                seizure_id=int(cont_meta["seizure_id"]),
+                times_min_before_onset=arrays["cont_times_min"],
+                probs=arrays["cont_probs"],
+                record_hours=float(cont_meta["record_hours"]),
+                window_s=float(cont_meta["window_s"]),
+            )
+        return FoldResult(
+            fold=_fold_from_dict(meta["fold"]),
+            status=meta["status"],
+            error=meta["error"],
+            sizes=dict(meta["sizes"]),
+            best_epoch=int(meta["best_epoch"]),
+            n_epochs=int(meta["n_epochs"]),
+            train_s=math.nan if meta["train_s"] is None else float(meta["train_s"]),
+            device=str(meta["device"]),
+            metrics={k: (math.nan if v is None else float(v)) for k, v in meta["metrics"].items()},
+            y_true=arrays["y_true"],
+            y_score=arrays["y_score"],
+            continuous=cont,
+            history=tuple(nan_for_none(row) for row in meta["history"]),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ConfigError(f"not a fold result of this version ({exc})") from None
