@@ -43,3 +43,7 @@ class ManifestWarning(SeizurepredWarning):
 class StorageError(SeizurepredError, OSError):
     """A file or folder that cannot be written or locked (read-only, below a file, disk full, held by another
     process); names the path and the operating system's reason."""
+
+
+class DownloadError(SeizurepredError, OSError):
+    """A file that could not be fetched or verified; names the URL or the file and the reason."""

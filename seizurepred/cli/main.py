@@ -42,6 +42,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "train": ("seizurepred.cli.train_cmd", "train", "Train one model for one preictal length and one fold."),
     "sweep": ("seizurepred.cli.sweep_cmd", "sweep", "Sweep preictal lengths for a patient and pick the OPP."),
+    "download": ("seizurepred.cli.download_cmd", "download", "Download CHB-MIT files from PhysioNet, verified."),
 }
 
 
