@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from seizurepred.synth import SynthConfig, generate_patient
+from seizurepred.synth.config import SIGNATURE_KINDS
 
 
 @click.command("synth")
@@ -21,8 +22,24 @@ from seizurepred.synth import SynthConfig, generate_patient
     "--preictal-min", default=30.0, show_default=True, type=float, help="Planted signature length (min)."
 )
 @click.option("--seed", default=0, show_default=True, type=int, help="Random seed (same seed, same bytes).")
-@click.option("--strength", default=1.0, show_default=True, type=float, help="Preictal signature strength.")
-@click.option("--null", is_flag=True, help="No preictal signature at all (null patient).")
+@click.option(
+    "--signature",
+    "signature_kind",
+    default="focal",
+    show_default=True,
+    type=click.Choice(SIGNATURE_KINDS),
+    help="Preictal signature kind: focal theta power, diffuse beta power, hemispheric synchrony, or none.",
+)
+@click.option(
+    "--strength",
+    default=1.0,
+    show_default=True,
+    type=float,
+    help="Signature strength (power of the change at onset, linear; synchrony: shared fraction, <= 1).",
+)
+@click.option(
+    "--null", is_flag=True, help="No preictal signature at all (null patient; same as --signature none)."
+)
 @click.option(
     "--channel-change", is_flag=True, help="Add a 'Channels changed:' block with dummy and ECG channels."
 )
@@ -39,6 +56,7 @@ def synth(
     n_seizures: int,
     preictal_min: float,
     seed: int,
+    signature_kind: str,
     strength: float,
     null: bool,
     channel_change: bool,
@@ -53,6 +71,7 @@ def synth(
         hours=hours,
         n_seizures=n_seizures,
         preictal_min=preictal_min,
+        signature_kind=signature_kind,
         signature_strength=strength,
         null=null,
         seed=seed,
@@ -65,9 +84,10 @@ def synth(
     truth = generate_patient(out_dir, config=config, n_jobs=n_jobs)
     folder = Path(out_dir) / patient
     hours_written = sum(f.duration_s for f in truth.files) / 3600.0
+    signature = "none (null)" if truth.null else f"{truth.signature_kind}, strength {config.strength:g}"
     click.echo(
         f"Wrote {len(truth.files)} EDF files ({hours_written:.2f} h) and {patient}-summary.txt to {folder} "
-        f"in {time.perf_counter() - t0:.1f} s; signature: {'none (null)' if truth.null else f'strength {config.strength:g}'}."
+        f"in {time.perf_counter() - t0:.1f} s; signature: {signature}."
     )
     for sz in truth.seizures:
         click.echo(

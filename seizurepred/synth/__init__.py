@@ -1,6 +1,7 @@
 """Synthetic CHB-MIT patients: EDF files and a summary in the real layout, with known seizures and a planted,
-controllable preictal signature (see :mod:`seizurepred.synth.background` and :mod:`seizurepred.synth.events`
-for the signal model and its calibration against real CHB-MIT excerpts)."""
+controllable preictal signature of one of several kinds (see :mod:`seizurepred.synth.background`,
+:mod:`seizurepred.synth.events` and :mod:`seizurepred.synth.signatures` for the signal model and its calibration
+against real CHB-MIT excerpts; ``python benchmarks/synth_calibration.py`` measures what the strengths mean)."""
 
 from seizurepred.synth.config import SFREQ, SynthConfig
 from seizurepred.synth.generator import SynthSeizure, SynthTruth, generate_patient, plan_truth

@@ -78,15 +78,12 @@ class PatientModel:
         Alpha peak frequency.
     focus : str
         Electrode nearest the seizure focus (seizures and preictal signature start there).
-    signature_hz : float
-        Centre of the preictal signature band (12-25 Hz).
     """
 
     field_mix: np.ndarray
     indep_uv: np.ndarray
     alpha_hz: float
     focus: str
-    signature_hz: float
 
 
 def make_patient_model(rng: np.random.Generator) -> PatientModel:
@@ -108,7 +105,6 @@ def make_patient_model(rng: np.random.Generator) -> PatientModel:
         indep_uv=(INDEP_UV * rng.lognormal(0.0, 0.25, N_ELECTRODES)).astype(np.float32),
         alpha_hz=float(rng.uniform(8.5, 10.5)),
         focus=focus,
-        signature_hz=float(rng.uniform(15.0, 20.0)),
     )
 
 

@@ -5,12 +5,17 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import Literal
 
-from seizurepred._validate import check_number
+from seizurepred._validate import check_number, check_option
 from seizurepred.errors import ConfigError
 
 #: Sampling rate of every synthetic file (the CHB-MIT rate).
 SFREQ = 256
+
+#: Kinds of planted preictal signature (see :mod:`seizurepred.synth.signatures`).
+SignatureKind = Literal["focal", "diffuse", "synchrony", "none"]
+SIGNATURE_KINDS: tuple[str, ...] = ("focal", "diffuse", "synchrony", "none")
 
 _PATIENT_RE = re.compile(r"^chb\d{2}[a-z]?$")
 
@@ -40,10 +45,16 @@ class SynthConfig:
         Number of seizures.
     preictal_min : float
         Length of the planted preictal signature before each onset, in minutes.
+    signature_kind : {"focal", "diffuse", "synchrony", "none"}
+        What the planted preictal signature is: focal theta power, diffuse beta power, hemispheric synchrony,
+        or nothing (see :mod:`seizurepred.synth.signatures` for each kind and its calibration).
     signature_strength : float
-        Strength of the preictal signature (0: none; 1: focal 12-25 Hz band power about 4-6x background at onset).
+        Strength of the preictal signature; the power of the change at onset scales linearly with it (0: none;
+        1: e.g. focal 4-8 Hz bipolar power about 9x background at onset, 6-16x by patient; 0.05: about 1.4x). For
+        ``"synchrony"`` it is the shared fraction of the rhythm's power at onset, at most 1.
     null : bool
-        Null patient: no preictal signature whatever ``signature_strength`` says.
+        Null patient: no preictal signature whatever ``signature_kind`` and ``signature_strength`` say (the
+        same as ``signature_kind="none"``).
     seed : int
         Seed of everything random; the same config gives identical bytes (on one platform).
     file_hours : float
@@ -72,6 +83,7 @@ class SynthConfig:
     hours: float = 24.0
     n_seizures: int = 4
     preictal_min: float = 30.0
+    signature_kind: SignatureKind = "focal"
     signature_strength: float = 1.0
     null: bool = False
     seed: int = 0
@@ -94,7 +106,9 @@ class SynthConfig:
         check_number("hours", self.hours, min_value=0.0, inclusive_min=False, max_value=1000.0)
         check_number("n_seizures", self.n_seizures, min_value=0, max_value=500, integer=True)
         check_number("preictal_min", self.preictal_min, min_value=0.0, inclusive_min=False, max_value=24 * 60)
-        check_number("signature_strength", self.signature_strength, min_value=0.0, max_value=100.0)
+        check_option("signature_kind", self.signature_kind, SIGNATURE_KINDS)
+        max_strength = 1.0 if self.signature_kind == "synchrony" else 100.0
+        check_number("signature_strength", self.signature_strength, min_value=0.0, max_value=max_strength)
         check_number("seed", self.seed, min_value=0, integer=True)
         check_number("file_hours", self.file_hours, min_value=1 / 60, max_value=24.0)
         check_number("long_gap_prob", self.long_gap_prob, min_value=0.0, max_value=1.0)
@@ -142,9 +156,14 @@ class SynthConfig:
             )
 
     @property
+    def kind(self) -> SignatureKind:
+        """Effective signature kind: ``"none"`` when ``null`` or the strength is 0, else ``signature_kind``."""
+        return "none" if self.null or self.signature_strength == 0 else self.signature_kind
+
+    @property
     def strength(self) -> float:
-        """Effective signature strength (0 when ``null``)."""
-        return 0.0 if self.null else float(self.signature_strength)
+        """Effective signature strength (0 when :attr:`kind` is ``"none"``)."""
+        return 0.0 if self.kind == "none" else float(self.signature_strength)
 
     @property
     def file_s(self) -> int:

@@ -3,8 +3,10 @@
 ``generate_patient(out_dir, config=...)`` writes ``out_dir/<patient>/<patient>_NN.edf`` (plain EDF, 1-s records,
 256 Hz, physical -800..800 µV over digital -2048..2047, the 23 real labels with the duplicated ``T8-P8``) and
 ``out_dir/<patient>/<patient>-summary.txt`` in the real format, plus ``<patient>-synth-truth.json``. Files are
-generated one at a time (peak memory ~0.5 GB for a 1-h file), each from its own random stream derived from
-the seed, so the output is byte-identical for the same config on the same platform.
+generated one at a time (peak memory ~0.5 GB for a 1-h file), each from its own random streams derived from
+the seed (one for background, artefacts and seizures, one for the preictal signature, one for the ECG), so the
+output is byte-identical for the same config on the same platform, and the signature kind and strength change
+nothing but the signature.
 """
 
 from __future__ import annotations
@@ -33,10 +35,11 @@ from seizurepred.synth.background import (
     build_timeline,
     make_patient_model,
 )
-from seizurepred.synth.config import SFREQ, SynthConfig
-from seizurepred.synth.events import add_signature, seizure_field, signature_ramp
+from seizurepred.synth.config import SFREQ, SignatureKind, SynthConfig
+from seizurepred.synth.events import seizure_field
 from seizurepred.synth.head import bipolar_of, derivation_matrix
 from seizurepred.synth.layout import FilePlan, plan_patient, summary_text
+from seizurepred.synth.signatures import SIGNATURE_BANDS_HZ, add_signature, signature_channels, signature_ramp
 
 logger = logging.getLogger(__name__)
 
@@ -84,13 +87,18 @@ class SynthTruth:
     seizures : tuple of SynthSeizure
         Every seizure, chronological.
     null : bool
-        True when no preictal signature was planted (``null`` or strength 0).
+        True when no preictal signature was planted (``null``, kind ``"none"`` or strength 0).
     focus : str
         Focus electrode of seizures and signature.
     focal_channels : tuple of str
-        Bipolar labels (of the 23) that touch the focus: where the signature is strongest.
-    signature_hz : float
-        Centre of the signature band.
+        Bipolar labels (of the 23) that touch the focus: where seizures start.
+    signature_kind : {"focal", "diffuse", "synchrony", "none"}
+        Kind of the planted signature (``"none"`` exactly when ``null``).
+    signature_band_hz : tuple of float or None
+        Band of the signature (low, high) in Hz; None for ``"none"``.
+    signature_channels : tuple of str
+        Bipolar labels (of the 23) where the signature shows (see
+        :func:`~seizurepred.synth.signatures.signature_channels`); empty for ``"none"``.
     """
 
     patient: str
@@ -100,7 +108,9 @@ class SynthTruth:
     null: bool
     focus: str
     focal_channels: tuple[str, ...]
-    signature_hz: float
+    signature_kind: SignatureKind
+    signature_band_hz: tuple[float, float] | None
+    signature_channels: tuple[str, ...]
 
     def truth_manifest(self) -> Manifest:
         """The manifest that parsing the written summary must give (recordings, times, channels, seizures)."""
@@ -120,7 +130,9 @@ class SynthTruth:
             "null": self.null,
             "focus": self.focus,
             "focal_channels": list(self.focal_channels),
-            "signature_hz": self.signature_hz,
+            "signature_kind": self.signature_kind,
+            "signature_band_hz": None if self.signature_band_hz is None else list(self.signature_band_hz),
+            "signature_channels": list(self.signature_channels),
             "seizures": [dataclasses.asdict(s) for s in self.seizures],
             "manifest": self.truth_manifest().to_dict(),
         }
@@ -149,6 +161,45 @@ def _ecg(rng: np.random.Generator, n_samples: int) -> np.ndarray:
     return np.convolve(train, qrs, mode="same").astype(np.float32)
 
 
+def file_base_uv(
+    plan: FilePlan, *, config: SynthConfig, model: PatientModel, timeline: StateTimeline
+) -> np.ndarray:
+    """Monopolar µV of one file without the preictal signature: background, artefacts, seizures.
+
+    Returns
+    -------
+    ndarray of shape (n_electrodes, n_samples), float32
+    """
+    rng = np.random.default_rng(np.random.SeedSequence([config.seed, 2, plan.index]))
+    n = plan.n_samples
+    mono = background(rng, model, timeline, start_clock_s=plan.start_clock_s, n_samples=n)
+    if config.artefacts:
+        add_artefacts(mono, rng, 1.0 - timeline.at("sleep", plan.start_clock_s, n))
+    for sz in plan.seizures:
+        a, b = int(sz.onset_s * SFREQ), int(sz.offset_s * SFREQ)
+        mono[:, a:b] += seizure_field(rng, n_samples=b - a, focus=model.focus)
+    return mono
+
+
+def add_file_signature(
+    mono: np.ndarray, plan: FilePlan, *, config: SynthConfig, focus: str, onsets: tuple[float, ...]
+) -> None:
+    """Add the preictal signature of ``config`` to the monopolar µV ``mono`` of ``plan`` in place.
+
+    The signature has its own random stream per file, so ``mono`` before ``onset - preictal_min`` is the same
+    for every kind and strength (and for a synchrony patient, the same for every strength).
+    """
+    ramp = signature_ramp(
+        plan.start_clock_s,
+        plan.n_samples,
+        onsets_clock_s=onsets,
+        preictal_s=config.preictal_min * 60.0,
+        strength=config.strength,
+    )
+    rng = np.random.default_rng(np.random.SeedSequence([config.seed, 5, plan.index]))
+    add_signature(mono, rng, ramp, kind=config.kind, focus=focus)
+
+
 def _file_uv(
     plan: FilePlan,
     *,
@@ -158,22 +209,8 @@ def _file_uv(
     onsets: tuple[float, ...],
 ) -> np.ndarray:
     """Monopolar µV of one file, shape (n_electrodes, n_samples), float32."""
-    rng = np.random.default_rng(np.random.SeedSequence([config.seed, 2, plan.index]))
-    n = plan.n_samples
-    mono = background(rng, model, timeline, start_clock_s=plan.start_clock_s, n_samples=n)
-    if config.artefacts:
-        add_artefacts(mono, rng, 1.0 - timeline.at("sleep", plan.start_clock_s, n))
-    ramp = signature_ramp(
-        plan.start_clock_s,
-        n,
-        onsets_clock_s=onsets,
-        preictal_s=config.preictal_min * 60.0,
-        strength=config.strength,
-    )
-    add_signature(mono, rng, ramp, focus=model.focus, centre_hz=model.signature_hz)
-    for sz in plan.seizures:
-        a, b = int(sz.onset_s * SFREQ), int(sz.offset_s * SFREQ)
-        mono[:, a:b] += seizure_field(rng, n_samples=b - a, focus=model.focus)
+    mono = file_base_uv(plan, config=config, model=model, timeline=timeline)
+    add_file_signature(mono, plan, config=config, focus=model.focus, onsets=onsets)
     return mono
 
 
@@ -227,10 +264,12 @@ def plan_truth(config: SynthConfig) -> tuple[SynthTruth, PatientModel]:
         config=config,
         files=plans,
         seizures=_seizures(plans),
-        null=config.strength == 0.0,
+        null=config.kind == "none",
         focus=model.focus,
         focal_channels=bipolar_of((model.focus,)),
-        signature_hz=model.signature_hz,
+        signature_kind=config.kind,
+        signature_band_hz=SIGNATURE_BANDS_HZ.get(config.kind),
+        signature_channels=signature_channels(config.kind, model.focus),
     )
     return truth, model
 

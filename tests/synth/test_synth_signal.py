@@ -44,7 +44,7 @@ def _clock_segment(root, truth, a_clock, b_clock, rows):
     raise AssertionError(f"no single file holds clock {a_clock}-{b_clock}")
 
 
-def _band_power(x, lo=12.0, hi=25.0):
+def _band_power(x, lo, hi):
     freqs, p = welch(x, fs=256, nperseg=1024)
     return float(p[:, (freqs >= lo) & (freqs <= hi)].sum(axis=1).mean())
 
@@ -120,12 +120,13 @@ def test_preictal_signature_present_or_absent(tmp_path, strength):
     )
     truth = generate_patient(tmp_path, config=cfg)
     assert truth.null == (strength == 0.0)
+    assert truth.signature_kind == ("focal" if strength else "none")
     rows = [i for i, lab in enumerate(PAPER_23[:18]) if lab in truth.focal_channels]
     assert rows
     onset = truth.seizures[0].onset_clock_s
-    near = _band_power(_clock_segment(tmp_path, truth, onset - 55, onset - 2, rows))
+    near = _band_power(_clock_segment(tmp_path, truth, onset - 55, onset - 2, rows), 4.0, 8.0)
     far_start = onset - cfg.preictal_min * 60 - 100
-    far = _band_power(_clock_segment(tmp_path, truth, far_start, far_start + 53, rows))
+    far = _band_power(_clock_segment(tmp_path, truth, far_start, far_start + 53, rows), 4.0, 8.0)
     if strength:
         assert near > 2.5 * far, (near, far)
     else:
