@@ -2,21 +2,34 @@
 
 For each of the paper's 19 CHB-MIT cases whose EDF files are under ``--data-root``, run the preictal-length sweep
 of ``--config`` (default ``experiments/paper.toml``: 60/45/30/15 min, leave-one-seizure-out, 4 repeats, the
-CNN-Transformer) with :func:`seizurepred.sweep.prepare_patient` + :func:`seizurepred.sweep.run_sweep`, write each
-case's tables with :func:`seizurepred.reporting.write_sweep` to ``<out>/<case>/``, and write ``<out>/table1.md``
-and ``<out>/table1.csv``: our sensitivity, specificity, accuracy, F1, AUC, segment FAR, SPC, OPP and criterion
-next to the paper's values, with mean +- population SD rows as in the paper. Sweeps resume: finished folds in
-``<out>/<case>/folds/`` are not trained again.
+CNN-Transformer). Every case is prepared first (manifest, eligibility, run folder, signal cache built once per
+patient); then the folds of all cases run as **one pool** (:func:`seizurepred.reporting.run_pool`) on the chosen
+executor (``--executor serial``: this process; ``--executor ray``: a Ray cluster, every fold a task), and each
+case's tables are written with :func:`seizurepred.reporting.write_sweep` to ``<out>/<case>/``. Finally
+``<out>/table1.md``, ``<out>/table1.csv`` (one row per case) and ``<out>/table1_summary.csv`` (mean and population
+SD per column, over the cases where both sides have a value) compare ours with the paper's values, twice: ours
+at our OPP (chosen by the paper's criterion: highest mean CIOPR, else highest F1) and ours at the paper's OPP
+(the length the paper chose for the case). Sweeps resume: finished folds in ``<out>/<case>/folds/`` are not
+trained again.
 
 Without the EDF files nothing is run and nothing is made up: the script says "not run: ..." and exits 0
 (2 with ``--require-data``). ``--dry-run`` needs no signals: from the committed manifests it lists, per case, the
 usable seizures and folds per preictal length and the number of models the config would train.
+
+On a Ray cluster, ``--cache-dir`` and ``--out`` must be the same path on every node, on a file system they all read
+and write (workers read the cache and write checkpoints); the EDF files are read by this process alone (see
+:mod:`seizurepred.sweep.ray_executor`).
+
+Exit codes: 0 done (or not run); 1 a case failed (listed under the table; the others are in it) or the pool
+stopped on bad input (rerun after fixing it: finished folds are kept); 2 a bad config or option, or no data with
+``--require-data``.
 
 Usage::
 
     python experiments/reproduce_table1.py --dry-run
     python experiments/reproduce_table1.py --data-root /data/chbmit [--config experiments/paper.toml]
         [--cases chb01,chb02] [--out runs/table1] [--cache-dir DIR] [--require-data]
+        [--executor ray [--address auto] [--gpus-per-fold 0.25] [--cpus-per-fold 4]]
 """
 
 from __future__ import annotations
@@ -29,6 +42,7 @@ import math
 import os
 import sys
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -122,80 +136,176 @@ def not_run_message(data_root: Path | None, cases: tuple[str, ...]) -> str:
     return f"not run: the real CHB-MIT EDF files are not present (looked in {where})"
 
 
+# ---------------------------------------------------------------------------------------------- preparing
+def reasons_once(skipped: Iterable[dict[str, Any]]) -> str:
+    """Each distinct reason once, after the lengths it applies to: ``"60/45 min: not eligible: ..."``."""
+    by_reason: dict[str, list[str]] = {}
+    for s in skipped:
+        by_reason.setdefault(str(s["reason"]), []).append(str(s["preictal_min"]))
+    return (
+        "; ".join(f"{'/'.join(ks)} min: {reason}" for reason, ks in by_reason.items()) or "no length to sweep"
+    )
+
+
+def ineligible_reason(manifest: Manifest, config: SweepConfig) -> str | None:
+    """``None`` when some swept length is eligible under the config's labelling, else why none is (labels only)."""
+    skipped = []
+    for k in config.preictal_mins:
+        segments = label_segments(manifest, config=config.label_for(k))
+        if segments.eligible:
+            return None
+        skipped.append({"preictal_min": k, "reason": segments.reason})
+    return reasons_once(skipped)
+
+
+@dataclass
+class Prepared:
+    """The cases ready to sweep, and those left out: ``no_fold`` (case -> why) and ``failed`` (case -> error)."""
+
+    patients: list[Any]
+    no_fold: dict[str, str]
+    failed: dict[str, str]
+
+
+def prepare_cases(
+    cases: list[str], *, data_root: Path, cache_dir: Path, config: SweepConfig, out_dir: Path
+) -> Prepared:
+    """Prepare every case before any fold is submitted: eligibility, run folder, signal cache (once per patient).
+
+    A case with no eligible length is not cached; a run folder made with another config is refused here (that
+    case fails, the others go on), not in the middle of the pool.
+    """
+    from seizurepred.cache.patient import prepare_for_sweep
+    from seizurepred.io.summary import load_patient
+    from seizurepred.reporting.run_store import RunStore
+
+    out = Prepared([], {}, {})
+    for case in cases:
+        try:
+            manifest = load_patient(data_root, case)
+            reason = ineligible_reason(manifest, config)
+            if reason is not None:
+                out.no_fold[case] = reason
+                continue
+            with RunStore(out_dir / case).lock() as store:
+                store.check_config(config, case=case, resume=True)
+            logger.info("%s: preparing the signal cache", case)
+            patient = prepare_for_sweep(
+                case, config, data_root=data_root, cache_dir=cache_dir, manifest=manifest
+            )
+        except SeizurepredError as exc:
+            logger.error("%s: %s", case, exc)
+            out.failed[case] = str(exc)
+            continue
+        plan = plan_folds(patient, config=config)
+        if plan.folds:
+            out.patients.append(patient)
+        else:
+            out.no_fold[case] = reasons_once(plan.skipped)
+    return out
+
+
 # ---------------------------------------------------------------------------------------------- running
-def opp_row(result, *, n_files: int, n_files_total: int) -> dict[str, Any]:
-    """Our Table 1 row of one swept case: pooled figures at its OPP (rates in percent, as the paper)."""
+def _at(pooled_row: dict[str, Any] | None, suffix: str) -> dict[str, float]:
+    """The metric columns (rates in percent, as the paper) of one pooled row, NaN without it."""
+    row = {}
+    for short, key, _, _ in METRICS:
+        value = math.nan if pooled_row is None else float(pooled_row.get(key, math.nan))
+        row[short + suffix] = 100.0 * value if key in _PERCENT else value
+    return row
+
+
+def case_row(result, *, n_files: int, n_files_total: int) -> dict[str, Any]:
+    """One case's Table 1 row: ours at our OPP, ours at the paper's OPP, and the paper's values.
+
+    Our OPP is the one the paper's criterion picks on our sweep (``paper_opp_min``: highest mean CIOPR, else
+    highest pooled F1). Rates in percent; NaN where there is no value (e.g. the paper's OPP was not swept).
+    """
     pooled = {r["preictal_min"]: r for r in result.pooled}
-    at = pooled.get(result.opp_min, {})
+    paper = paper_table().get(result.case, {})
     row: dict[str, Any] = {
         "case": result.case,
         "files": f"{n_files}/{n_files_total}",
         "n_models": len(result.segments),
-        "opp": result.opp_min,
-        "criterion": result.opp_criterion,
+        "opp": result.paper_opp_min,
+        "criterion": result.paper_opp_criterion,
+        "paper_opp": paper.get("opp"),
+        "paper_criterion": paper.get("criterion", ""),
     }
-    for short, key, _, _ in METRICS:
-        value = float(at.get(key, math.nan))
-        row[short] = 100.0 * value if key in _PERCENT else value
+    row.update(_at(pooled.get(row["opp"]), ""))
+    row.update(_at(pooled.get(row["paper_opp"]), "_at_paper_opp"))
+    row.update({f"paper_{short}": paper.get(short, math.nan) for short, *_ in METRICS})
     return row
 
 
-def run_case(
-    case: str, *, data_root: Path, cache_dir: Path, config: SweepConfig, out_dir: Path
-) -> dict[str, Any]:
-    """Sweep one case (resumable) and write its tables to ``out_dir/<case>/``; return its Table 1 row."""
-    from seizurepred.reporting import run_sweep, write_sweep
-    from seizurepred.sweep import prepare_for_sweep
+def sweep_cases(
+    patients: list[Any], *, config: SweepConfig, out_dir: Path, executor, data_root: Path
+) -> list[dict]:
+    """Run the folds of every case as one pool, write each case's tables; return the Table 1 rows."""
+    from seizurepred.reporting import run_pool, write_sweep
 
-    patient = prepare_for_sweep(case, config, data_root=data_root, cache_dir=cache_dir)
-    result = run_sweep(patient, config=config, out_dir=out_dir / case)
-    n, total = len(patient.available), len(patient.manifest)
-    write_sweep(
-        result,
-        out_dir / case,
-        data_note=f"Data: {data_root / case} ({n} of {total} EDF files of the case used).",
-    )
-    return opp_row(result, n_files=n, n_files_total=total)
+    out_dirs = {p.manifest.case: out_dir / p.manifest.case for p in patients}
+    results = run_pool(patients, config=config, out_dirs=out_dirs, executor=executor, desc="table 1 folds")
+    rows = []
+    for patient in patients:
+        case = patient.manifest.case
+        n, total = len(patient.available), len(patient.manifest)
+        note = f"Data: {data_root / case} ({n} of {total} EDF files of the case used)."
+        write_sweep(results[case], out_dirs[case], data_note=note)
+        rows.append(case_row(results[case], n_files=n, n_files_total=total))
+    return rows
 
 
 # ---------------------------------------------------------------------------------------------- the table
-def _mean_sd(values: list[float]) -> tuple[float, float, int]:
-    """Mean, population SD (ddof 0, as the paper) and count of the finite values."""
+#: The two comparisons: (name, label, suffix of our columns).
+COMPARISONS = (("our_opp", "ours at our OPP", ""), ("paper_opp", "ours at the paper's OPP", "_at_paper_opp"))
+
+
+def _finite(v: Any) -> bool:
+    return isinstance(v, int | float) and math.isfinite(v)
+
+
+def _mean_sd(values: list[float]) -> tuple[float, float]:
+    """Mean and population SD (ddof 0, as the paper); NaN for no values."""
     arr = np.asarray(values, dtype=np.float64)
-    arr = arr[np.isfinite(arr)]
-    if not arr.size:
-        return math.nan, math.nan, 0
-    return float(arr.mean()), float(arr.std(ddof=0)), int(arr.size)
+    return (float(arr.mean()), float(arr.std(ddof=0))) if arr.size else (math.nan, math.nan)
 
 
-def comparison_rows(ours: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Tidy rows: each of our case rows with the paper's values as ``paper_<col>``, then ``mean`` and ``sd`` rows.
+def summary_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Mean +- population SD of ours and the paper's per comparison and column, over the same cases.
 
-    The ``mean``/``sd`` rows summarise ours and the paper's over the same cases (those in ``ours``).
+    For each column, only the cases where both ours and the paper's value exist count (the paper has no SPC where
+    it chose the OPP by F1; we may have none where no seizure qualified for CIOPR), so both sides always average
+    the same cases; ``n_cases`` and ``cases`` say which.
     """
-    paper = paper_table()
-    rows = []
-    for r in ours:
-        p = paper.get(r["case"], {})
-        row = dict(r)
-        row.update({f"paper_{k}": p.get(k, math.nan) for k, *_ in METRICS})
-        row["paper_opp"], row["paper_criterion"] = p.get("opp"), p.get("criterion", "")
-        rows.append(row)
-    summaries = []
-    for stat, pick in (("mean", 0), ("sd", 1)):
-        summary: dict[str, Any] = {"case": stat}
+    out = []
+    for name, _, suffix in COMPARISONS:
         for short, *_ in METRICS:
-            for col in (short, f"paper_{short}"):
-                summary[col] = _mean_sd([r[col] for r in rows])[pick]
-        summaries.append(summary)
-    return rows + summaries
+            both = [r for r in rows if _finite(r[short + suffix]) and _finite(r[f"paper_{short}"])]
+            ours, paper = (_mean_sd([r[c] for r in both]) for c in (short + suffix, f"paper_{short}"))
+            out.append({"comparison": name, "metric": short, "n_cases": len(both),
+                        "cases": " ".join(r["case"] for r in both), "ours_mean": ours[0], "ours_sd": ours[1],
+                        "paper_mean": paper[0], "paper_sd": paper[1]})  # fmt: skip
+    return out
 
 
 CSV_COLUMNS = (
     ("case", "files", "n_models", "opp", "criterion")
     + tuple(m[0] for m in METRICS)
-    + ("paper_opp", "paper_criterion")
+    + ("paper_opp",)
+    + tuple(f"{m[0]}_at_paper_opp" for m in METRICS)
+    + ("paper_criterion",)
     + tuple(f"paper_{m[0]}" for m in METRICS)
+)
+SUMMARY_COLUMNS = (
+    "comparison",
+    "metric",
+    "n_cases",
+    "cases",
+    "ours_mean",
+    "ours_sd",
+    "paper_mean",
+    "paper_sd",
 )
 
 
@@ -210,28 +320,51 @@ def _opp_tally(values: list[Any]) -> str:
     return ", ".join(f"{k} min x{n}" for k, n in sorted(counts.items(), key=lambda kv: -kv[0])) or "none"
 
 
-def render_markdown(rows: list[dict[str, Any]], *, header: list[str], notes: list[str]) -> str:
-    """Markdown of :func:`comparison_rows`: cells "ours / paper", mean +- SD over the cases shown."""
-    cases = [r for r in rows if r["case"] not in ("mean", "sd")]
-    head = ["case", "files", "models", *(m[2] for m in METRICS), "OPP min", "criterion"]
-    lines = [*header, "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for r in cases:
-        cells = [r["case"], r["files"], str(r["n_models"])]
-        cells += [f"{_fmt(r[s], d)} / {_fmt(r[f'paper_{s}'], d)}" for s, _, _, d in METRICS]
-        cells += [
-            f"{_fmt(r['opp'], 0)} / {_fmt(r['paper_opp'], 0)}",
-            f"{r['criterion']} / {r['paper_criterion']}",
-        ]
+def _comparison_table(
+    rows: list[dict[str, Any]], summary: list[dict[str, Any]], name: str, suffix: str
+) -> list[str]:
+    """One Markdown table: cells "ours / paper", then the mean +- SD row over the cases where both exist."""
+    first = ["case", "files", "models"] if name == "our_opp" else ["case", "paper's OPP min"]
+    last = ["OPP min", "criterion"] if name == "our_opp" else []
+    head = [*first, *(m[2] for m in METRICS), *last]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        cells = (
+            [r["case"], r["files"], str(r["n_models"])]
+            if name == "our_opp"
+            else [r["case"], _fmt(r["paper_opp"], 0)]
+        )
+        cells += [f"{_fmt(r[s + suffix], d)} / {_fmt(r[f'paper_{s}'], d)}" for s, _, _, d in METRICS]
+        if name == "our_opp":
+            cells += [
+                f"{_fmt(r['opp'], 0)} / {_fmt(r['paper_opp'], 0)}",
+                f"{r['criterion']} / {r['paper_criterion']}",
+            ]
         lines.append("| " + " | ".join(cells) + " |")
-    cells = ["**mean ± SD**", "", ""]
+    cells = ["**mean ± SD** (n: cases with both)"] + [""] * (len(first) - 1)
+    by_metric = {s["metric"]: s for s in summary if s["comparison"] == name}
     for short, _, _, d in METRICS:
-        ours, paper = (_mean_sd([r[c] for r in cases]) for c in (short, f"paper_{short}"))
-        cells.append(f"{_fmt(ours[0], d)} ± {_fmt(ours[1], d)} / {_fmt(paper[0], d)} ± {_fmt(paper[1], d)}")
-    lines.append("| " + " | ".join(cells + ["", ""]) + " |")
+        s = by_metric[short]
+        cells.append(f"{_fmt(s['ours_mean'], d)} ± {_fmt(s['ours_sd'], d)} / "
+                     f"{_fmt(s['paper_mean'], d)} ± {_fmt(s['paper_sd'], d)} (n={s['n_cases']})")  # fmt: skip
+    lines.append("| " + " | ".join(cells + [""] * len(last)) + " |")
+    return lines
+
+
+def render_markdown(rows: list[dict[str, Any]], *, header: list[str], notes: list[str]) -> str:
+    """Markdown of the case rows: the two comparisons, each with its mean +- SD row, the OPP tallies, the notes."""
+    summary = summary_rows(rows)
+    lines = [*header, ""]
+    for name, label, suffix in COMPARISONS:
+        lines += [
+            f"## {label[0].upper()}{label[1:]} / the paper's",
+            "",
+            *_comparison_table(rows, summary, name, suffix),
+            "",
+        ]
     lines += [
-        "",
-        f"OPP chosen, ours: {_opp_tally([r['opp'] for r in cases])}; "
-        f"paper (same cases): {_opp_tally([r['paper_opp'] for r in cases])}.",
+        f"OPP chosen, ours: {_opp_tally([r['opp'] for r in rows])}; "
+        f"paper (same cases): {_opp_tally([r['paper_opp'] for r in rows])}.",
         "",
         *notes,
     ]
@@ -243,32 +376,36 @@ def paper_summary_line() -> str:
     paper = list(paper_table().values())
     parts = []
     for short, _, label, d in METRICS:
-        mean, sd, n = _mean_sd([r[short] for r in paper])
-        parts.append(f"{label} {mean:.{d}f} ± {sd:.{d}f}" + (f" (n={n})" if n != len(paper) else ""))
+        values = [r[short] for r in paper if _finite(r[short])]
+        mean, sd = _mean_sd(values)
+        parts.append(
+            f"{label} {mean:.{d}f} ± {sd:.{d}f}"
+            + (f" (n={len(values)})" if len(values) != len(paper) else "")
+        )
     return "Paper, all 19 cases: " + "; ".join(parts) + "."
+
+
+def _csv_text(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({k: _csv_value(r.get(k)) for k in columns})
+    return buf.getvalue()
 
 
 def write_table(
     rows: list[dict[str, Any]], out_dir: Path, *, header: list[str], notes: list[str]
 ) -> list[Path]:
-    """Write ``table1.csv`` and ``table1.md`` to ``out_dir`` (atomically); return their paths."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for r in rows:
-        writer.writerow({k: _csv_value(r.get(k)) for k in CSV_COLUMNS})
-    paths = []
-    for name, text in (
-        ("table1.csv", buf.getvalue()),
-        ("table1.md", render_markdown(rows, header=header, notes=notes)),
-    ):
-        path = out_dir / name
-        tmp = path.with_name(f".{name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-        paths.append(path)
-    return paths
+    """Write ``table1.csv``, ``table1_summary.csv`` and ``table1.md`` to ``out_dir`` (atomically); return their paths."""
+    from seizurepred._atomic import atomic_write_text
+
+    texts = {
+        "table1.csv": _csv_text(rows, CSV_COLUMNS),
+        "table1_summary.csv": _csv_text(summary_rows(rows), SUMMARY_COLUMNS),
+        "table1.md": render_markdown(rows, header=header, notes=notes),
+    }
+    return [atomic_write_text(out_dir / name, text) for name, text in texts.items()]
 
 
 def _csv_value(v: Any) -> Any:
@@ -327,7 +464,7 @@ def render_plan(plans: list[dict[str, Any]], config: SweepConfig, *, config_path
     """Text of the dry run: one line per case and the total."""
     ks = "/".join(str(k) for k in config.preictal_mins)
     lines = [
-        f"dry run of {config_path} (protocol {config.protocol}, model {config.model}, {config.repeats} repeats, "
+        f"dry run of {config_path} (protocol {config.protocol}, model {config.model}, {config.repeats} repeat(s), "
         f"preictal {ks} min) from the committed manifests; no signal is read",
     ]
     for p in plans:
@@ -351,6 +488,32 @@ def render_plan(plans: list[dict[str, Any]], config: SweepConfig, *, config_path
 
 
 # ---------------------------------------------------------------------------------------------- main
+class LogOnce(logging.Filter):
+    """Let each distinct log message through once (the dry run plans every length x repeat of a case, and each
+    window index it builds repeats the same warning about that case)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[tuple[str, int, str]] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = (record.name, record.levelno, record.getMessage())
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        return True
+
+
+def configure_logging() -> None:
+    """Warnings and this script's progress on stderr, each distinct message once."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(LogOnce())
+    # per-case and per-fold progress
+    for name in ("reproduce_table1", "seizurepred.sweep", "seizurepred.reporting"):
+        logging.getLogger(name).setLevel(logging.INFO)
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -375,51 +538,85 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--require-data", action="store_true", help="exit 2 instead of 0 when the EDF files are absent"
     )
+    parser.add_argument(
+        "--executor",
+        choices=("serial", "ray"),
+        default="serial",
+        help="who runs the folds of all cases, as one pool: this process, or a Ray cluster "
+        '(pip install -e ".[ray]") (default: %(default)s)',
+    )
+    parser.add_argument("--address", help="Ray cluster address (auto or HOST:PORT) [default: a local Ray]")
+    parser.add_argument(
+        "--gpus-per-fold", type=float, help="GPUs per fold under Ray (0.25 packs four folds on a GPU)"
+    )
+    parser.add_argument(
+        "--cpus-per-fold",
+        type=int,
+        help="CPUs (torch threads) per fold under Ray [default: [train] num_threads, else this process's threads]",
+    )
     args = parser.parse_args(argv)
     args.cases = tuple(c.strip() for c in args.cases.split(",") if c.strip()) if args.cases else PAPER_CASES
     args.data_root = Path(args.data_root) if args.data_root else None
     return args
 
 
-def run_all(args: argparse.Namespace, config: SweepConfig, present: list[str], absent: list[str]) -> int:
-    """Sweep the present cases, write the comparison table; 1 if a case failed, else 0."""
+def run_all(
+    args: argparse.Namespace, config: SweepConfig, executor, present: list[str], absent: list[str]
+) -> int:
+    """Prepare the present cases, sweep them as one pool, write the comparison table; 1 if anything failed."""
     from seizurepred.cli.options import default_cache_dir
 
     cache_dir = args.cache_dir or default_cache_dir()
-    ours, failed = [], []
-    for case in present:
-        logger.info("%s: sweeping (%s)", case, args.config)
+    prepared = prepare_cases(
+        present, data_root=args.data_root, cache_dir=cache_dir, config=config, out_dir=args.out
+    )
+    failed = [f"{case}: {error}" for case, error in prepared.failed.items()]
+    rows: list[dict[str, Any]] = []
+    if prepared.patients:
+        cases = ", ".join(p.manifest.case for p in prepared.patients)
+        logger.info("sweeping %s as one pool (%s, %s)", cases, args.config.name, executor.describe())
         try:
-            ours.append(
-                run_case(case, data_root=args.data_root, cache_dir=cache_dir, config=config, out_dir=args.out)
-            )
+            rows = sweep_cases(prepared.patients, config=config, out_dir=args.out, executor=executor,
+                               data_root=args.data_root)  # fmt: skip
         except SeizurepredError as exc:
-            logger.error("%s: failed: %s", case, exc)
-            failed.append(f"{case}: {exc}")
+            logger.error("the pool stopped: %s", exc)
+            failed.append(f"the pool stopped ({cases}; finished folds are kept, rerun to resume): {exc}")
     header = [
         "# Table 1 reproduction: per-patient figures at the optimal preictal period (OPP)",
         "",
-        f"Config `{args.config.name}` (protocol `{config.protocol}`, model `{config.model}`, {config.repeats} repeats, "
+        f"Config `{args.config.name}` (protocol `{config.protocol}`, model `{config.model}`, {config.repeats} repeat(s), "
         f"hash `{config.hash()}`); data {args.data_root}. Cells: **ours / paper**. Rates in percent; FAR is the "
         "paper's *segment* false-alarm rate per hour ((1 - specificity) x 720), not an alarm rate; SPC is the "
-        "paper's prediction time in minutes (mean over seizures with a CIOPR); the mean ± population SD row is "
-        "over the cases shown, for both columns. Per-case sweeps: `<case>/report.md`.",
+        "paper's prediction time in minutes (mean over seizures with a CIOPR). Each mean ± population SD is over "
+        "the cases where both ours and the paper's value exist (n per cell), so both sides average the same cases. "
+        "Per-case sweeps: `<case>/report.md`.",
+        "",
+        "*Ours at our OPP*: our pooled figures at the length the paper's criterion picks on our sweep (highest mean "
+        "CIOPR, else highest F1). *Ours at the paper's OPP*: at the length the paper chose for that case (n/a when "
+        "we did not sweep it). Both sides choose the OPP on the test seizures (the held-out seizures whose figures "
+        "are reported; no nested selection, METHOD.md section 5), so the figures at either OPP are optimistic.",
     ]
     notes = [paper_summary_line()]
     if absent:
-        notes.append(f"Not run (no .edf files under {args.data_root}): {', '.join(absent)}.")
+        notes += ["", f"Not run (no .edf files under {args.data_root}): {', '.join(absent)}."]
+    if prepared.no_fold:
+        notes += ["", "No fold to train:", *(f"- {case}: {why}" for case, why in prepared.no_fold.items())]
     if failed:
         notes += ["", "Failed:", *(f"- {f}" for f in failed)]
-    paths = write_table(comparison_rows(ours), args.out, header=header, notes=notes)
+    paths = write_table(rows, args.out, header=header, notes=notes)
     print((args.out / "table1.md").read_text(encoding="utf-8"))
     print("wrote " + ", ".join(str(p) for p in paths), file=sys.stderr)
     return 1 if failed else 0
 
 
 def main(argv: list[str] | None = None) -> int:
+    from seizurepred.sweep.executors import make_executor
+
     args = parse_args(argv)
     try:
         config = load_sweep_config(args.config)
+        executor = make_executor(args.executor, address=args.address, gpus_per_fold=args.gpus_per_fold,
+                                 cpus_per_fold=args.cpus_per_fold)  # fmt: skip
         if args.dry_run:
             print(
                 render_plan([plan_case(c, config) for c in args.cases], config, config_path=args.config),
@@ -433,11 +630,9 @@ def main(argv: list[str] | None = None) -> int:
     if not present:
         print(not_run_message(args.data_root, args.cases))
         return 2 if args.require_data else 0
-    return run_all(args, config, present, absent)
+    return run_all(args, config, executor, present, absent)
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    for name in ("reproduce_table1", "seizurepred.sweep"):  # per-case and per-fold progress
-        logging.getLogger(name).setLevel(logging.INFO)
+    configure_logging()
     sys.exit(main())

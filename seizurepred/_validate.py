@@ -58,12 +58,13 @@ def check_number(
     inclusive_min, inclusive_max : bool
         Whether the bounds themselves are allowed.
     integer : bool
-        Require an integer value.
+        Require an ``int`` (a float such as ``2.0`` is refused: TOML and JSON keep the two apart, and a float
+        count would fail later, e.g. as a slice bound, far from the config that gave it).
     """
     kind = "an integer" if integer else "a number"
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigError(f"Invalid value for {name!r}: allowed {kind}; got {_fmt(value)}.")
-    if integer and not float(value).is_integer():
+    if integer and not isinstance(value, int):  # 2.0 too: a count or seed given as a float is a typing slip
         raise ConfigError(f"Invalid value for {name!r}: allowed {kind}; got {_fmt(value)}.")
     if not math.isfinite(value):
         raise ConfigError(f"Invalid value for {name!r}: allowed a finite number; got {_fmt(value)}.")
@@ -75,3 +76,25 @@ def check_number(
         rng = " and ".join(p for p in (lo, hi) if p)
         raise ConfigError(f"Invalid value for {name!r}: allowed {kind} {rng}; got {_fmt(value)}.")
     return value
+
+
+def utf8_error_at(data: bytes, exc: UnicodeDecodeError) -> tuple[int, int, int]:
+    """Where ``data`` stops being UTF-8, for a message that names the line: ``(line, column, byte value)``.
+
+    Parameters
+    ----------
+    data : bytes
+        The bytes that failed to decode.
+    exc : UnicodeDecodeError
+        The error ``data.decode("utf-8")`` raised.
+
+    Returns
+    -------
+    line, column : int
+        1-based line and column (in bytes) of the first byte that is not UTF-8.
+    byte : int
+        Its value.
+    """
+    line = data.count(b"\n", 0, exc.start) + 1
+    column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+    return line, column, data[exc.start]

@@ -15,6 +15,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, TypeVar
 
+from seizurepred._validate import utf8_error_at
 from seizurepred.errors import ConfigError
 
 C = TypeVar("C")
@@ -94,10 +95,18 @@ def load_toml(path: str | Path) -> dict[str, Any]:
     """
     path = Path(path)
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such config file.") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config ({exc.strerror or type(exc).__name__}).") from None
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        line, column, byte = utf8_error_at(data, exc)
+        raise ConfigError(
+            f"{path}: invalid TOML: not UTF-8 text (byte 0x{byte:02x} at line {line}, column {column})."
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
 

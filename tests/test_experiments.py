@@ -3,11 +3,16 @@ numbers up without data, and plans the paper's models from the committed manifes
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
+import filecmp
 import importlib.util
+import io
+import json
 import math
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -22,6 +27,8 @@ from seizurepred.synth.demo import demo_sweep_config
 EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
 SCRIPT = EXPERIMENTS / "reproduce_table1.py"
 NOT_RUN = "not run: the real CHB-MIT EDF files are not present"
+#: The tiny end-to-end models give flat outputs: CIOPR fits are undefined (NaN with a warning), as expected.
+pytestmark = pytest.mark.filterwarnings("ignore::seizurepred.evaluation.metrics.UndefinedMetricWarning")
 
 
 @pytest.fixture(scope="module")
@@ -120,25 +127,71 @@ def test_paper_table_gives_the_published_summary(rt):
     assert "sens % 99.31 ± 1.20" in rt.paper_summary_line()
 
 
-def test_comparison_rows_mean_and_population_sd(rt):
-    rng = np.random.default_rng(0)
-    ours = []
-    for case in ("chb01", "chb02", "chb03"):
-        row = {"case": case, "files": "1/1", "n_models": 4, "opp": 30, "criterion": "F1"}
-        row.update({m[0]: float(rng.uniform(50, 100)) for m in rt.METRICS})
-        ours.append(row)
-    ours[1]["spc"] = math.nan  # no CIOPR for this case
-    before = [dict(r) for r in ours]
-    rows = rt.comparison_rows(ours)
-    assert ours == before, "inputs must not be mutated"
-    assert [r["case"] for r in rows] == ["chb01", "chb02", "chb03", "mean", "sd"]
-    mean, sd = rows[-2], rows[-1]
+def _row(rt, case, **values):
+    """A case row as :func:`case_row` makes it, with the paper's values of ``case`` and ours from ``values``."""
+    paper = rt.paper_table()[case]
+    row = {"case": case, "files": "1/1", "n_models": 4, "opp": 30, "criterion": "F1"}
+    row.update({"paper_opp": paper["opp"], "paper_criterion": paper["criterion"]})
     for short, *_ in rt.METRICS:
-        vals = [r[short] for r in ours if math.isfinite(r[short])]
-        assert mean[short] == pytest.approx(sum(vals) / len(vals))
-        assert sd[short] == pytest.approx(math.sqrt(sum((v - mean[short]) ** 2 for v in vals) / len(vals)))
-    assert rows[2]["paper_sens"] == 99.87 and rows[2]["paper_criterion"] == "F1"
-    assert mean["paper_spc"] == pytest.approx((61.8 + 66.7) / 2)  # chb03 has no SPC in the paper
+        row[short] = values.get(short, 90.0)
+        row[f"{short}_at_paper_opp"] = values.get(f"{short}_at_paper_opp", 80.0)
+        row[f"paper_{short}"] = paper[short]
+    return row
+
+
+def test_summary_rows_average_the_same_cases_on_both_sides(rt):
+    rows = [
+        _row(rt, "chb01", sens=90.0, spc=40.0),
+        _row(
+            rt, "chb02", sens=80.0, spc=math.nan, sens_at_paper_opp=math.nan
+        ),  # no CIOPR; paper's OPP not swept
+        _row(rt, "chb03", sens=70.0, spc=30.0),  # the paper has no SPC for chb03 (OPP by F1)
+    ]
+    before = [dict(r) for r in rows]
+    summary = {(s["comparison"], s["metric"]): s for s in rt.summary_rows(rows)}
+    assert rows == before, "inputs must not be mutated"
+    assert len(summary) == 2 * len(rt.METRICS)
+    sens = summary[("our_opp", "sens")]
+    assert (sens["n_cases"], sens["cases"]) == (3, "chb01 chb02 chb03")
+    assert sens["ours_mean"] == pytest.approx(80.0) and sens["ours_sd"] == pytest.approx(math.sqrt(200 / 3))
+    assert sens["paper_mean"] == pytest.approx((100.0 + 99.76 + 99.87) / 3)
+    # SPC: chb02 has none of ours, chb03 none of the paper's: both sides average chb01 alone
+    spc = summary[("our_opp", "spc")]
+    assert (spc["n_cases"], spc["cases"], spc["ours_mean"], spc["paper_mean"]) == (1, "chb01", 40.0, 61.8)
+    assert spc["ours_sd"] == 0.0 and spc["paper_sd"] == 0.0
+    at = summary[("paper_opp", "sens")]
+    assert (at["n_cases"], at["cases"], at["ours_mean"]) == (2, "chb01 chb03", 80.0)
+    assert at["paper_mean"] == pytest.approx((100.0 + 99.87) / 2)
+    none = rt.summary_rows([_row(rt, "chb03", spc=30.0)])
+    spc3 = next(s for s in none if (s["comparison"], s["metric"]) == ("our_opp", "spc"))
+    assert spc3["n_cases"] == 0 and math.isnan(spc3["ours_mean"]) and math.isnan(spc3["paper_mean"])
+
+
+def test_case_row_at_our_opp_and_at_the_papers(rt):
+    """chb01: our OPP (the paper's criterion on our sweep) 30 min; the paper's OPP 45 min; 60 min not swept."""
+    from types import SimpleNamespace
+
+    def pooled(k, sens):
+        return {"preictal_min": k, "sensitivity": sens, "specificity": 0.5, "accuracy": 0.6, "f1": 0.7,
+                "auc": 0.8, "segment_far_per_h": 360.0, "spc_min_mean": float(k)}  # fmt: skip
+
+    result = SimpleNamespace(case="chb01", segments=[{}] * 8, pooled=[pooled(45, 0.25), pooled(30, 0.75)],
+                             paper_opp_min=30, paper_opp_criterion="CIOPR")  # fmt: skip
+    row = rt.case_row(result, n_files=40, n_files_total=42)
+    assert (row["files"], row["n_models"], row["opp"], row["criterion"]) == ("40/42", 8, 30, "CIOPR")
+    assert (row["sens"], row["spec"], row["far"], row["spc"]) == (75.0, 50.0, 360.0, 30.0)
+    assert (row["paper_opp"], row["sens_at_paper_opp"], row["spc_at_paper_opp"]) == (45, 25.0, 45.0)
+    assert (row["paper_sens"], row["paper_spc"], row["paper_criterion"]) == (100.0, 61.8, "CIOPR")
+    chb05 = rt.case_row(SimpleNamespace(**{**vars(result), "case": "chb05"}), n_files=1, n_files_total=1)
+    assert chb05["paper_opp"] == 60 and math.isnan(chb05["sens_at_paper_opp"])  # 60 min was not swept
+
+
+def test_reasons_are_given_once(rt):
+    skipped = [{"preictal_min": k, "reason": "not eligible: 1 usable seizure(s) (< min_seizures = 2)"}
+               for k in (60, 45)] + [{"preictal_min": 15, "reason": "no paper split could be made"}]  # fmt: skip
+    assert rt.reasons_once(skipped) == (
+        "60/45 min: not eligible: 1 usable seizure(s) (< min_seizures = 2); 15 min: no paper split could be made"
+    )
 
 
 # ---------------------------------------------------------------------------------------------- no data
@@ -179,6 +232,22 @@ def test_bad_config_is_one_line_error(rt, tmp_path, capsys):
     assert "unknown key 'repeat'" in err and len(err.strip().splitlines()) == 1
 
 
+def test_ray_options_are_refused_with_the_serial_executor(rt, capsys):
+    assert rt.main(["--dry-run", "--cases", "chb01", "--address", "auto"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err
+        == "error: Invalid value for 'address': allowed only with executor 'ray'; got it with executor 'serial'.\n"
+    )
+
+
+def test_ray_executor_without_ray_says_how_to_install_it(rt, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "ray", None)  # "import ray" raises ImportError
+    assert rt.main(["--dry-run", "--cases", "chb01", "--executor", "ray"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and 'Ray is not installed: pip install -e ".[ray]"' in err
+
+
 # ---------------------------------------------------------------------------------------------- dry run
 def _plan_lines(text: str) -> dict[str, str]:
     return {m.group(1): line for line in text.splitlines() if (m := re.match(r"(chb\d\d): ", line))}
@@ -217,10 +286,21 @@ def test_dry_run_chronological_trains_fewer(rt, manifests, capsys):
         assert 0 < n_chrono < n_paper  # the first seizure has no past to train on
 
 
+def test_dry_run_shows_each_warning_once(manifests):
+    """Planning builds a window index per length x repeat (and again per fold); each says the same thing."""
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--dry-run", "--cases", "chb14,chb16"],
+                          capture_output=True, text=True, timeout=300, check=True)  # fmt: skip
+    warnings = [line for line in proc.stderr.splitlines() if line.startswith("WARNING")]
+    assert len(warnings) == len(set(warnings)), proc.stderr
+    chb14 = [line for line in warnings if "chb14: only" in line and "cannot balance" in line]
+    assert len(chb14) == 1, proc.stderr  # one message for every length x repeat of chb14 (16 window indexes)
+    assert set(_plan_lines(proc.stdout)) == {"chb14", "chb16"}
+
+
 # ---------------------------------------------------------------------------------------------- end to end
 TINY_TOML = """
 [sweep]
-preictal_mins = [30, 15]
+preictal_mins = [45, 15]
 repeats = 1
 model = "small"
 max_train_windows = 200
@@ -232,56 +312,141 @@ interictal_after_end_min = 30.0
 max_epochs = 1
 patience = 1
 device = "cpu"
+num_threads = 1
 """
+#: Two eligible synthetic cases (8 h, 2 seizures), one with a single seizure (not eligible), one absent.
+SWEPT, INELIGIBLE, ABSENT = ("chb01", "chb05"), "chb02", "chb03"
+NOT_ELIGIBLE = "45/15 min: not eligible: 1 usable seizure(s) (< min_seizures = 2)"
 
 
-@pytest.mark.slow
-def test_end_to_end_on_a_synthetic_patient(rt, tmp_path, capsys, monkeypatch):
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    """``(argv, out)`` of a table 1 run over three synthetic cases and an absent one (nothing run yet)."""
     from seizurepred.synth import generate_patient
     from seizurepred.synth.demo import short_synth_config
 
-    root = tmp_path / "data"
-    generate_patient(root, config=short_synth_config())
-    config = tmp_path / "tiny.toml"
-    config.write_text(TINY_TOML)
-    out = tmp_path / "out"
-    argv = [
-        "--data-root",
-        str(root),
-        "--config",
-        str(config),
-        "--cases",
-        "chb01,chb02",
-        "--out",
-        str(out),
-        "--cache-dir",
-        str(tmp_path / "cache"),
-    ]
-    assert rt.main(argv) == 0
-    printed = capsys.readouterr().out
-    with open(out / "table1.csv", newline="") as fh:
-        rows = {r["case"]: r for r in csv.DictReader(fh)}
-    assert set(rows) == {"chb01", "mean", "sd"}  # chb02 has no files: listed as not run, no row
-    row = rows["chb01"]
-    for col in ("sens", "spec", "acc", "f1", "auc", "far", "paper_sens", "paper_auc"):
-        assert math.isfinite(float(row[col])), col
-    for col in ("sens", "spec", "acc", "f1", "auc"):
-        assert 0.0 <= float(row[col]) <= 100.0
-    assert row["files"] == "8/8" and row["n_models"] == "4"  # 2 lengths x 2 held-out seizures x 1 repeat
-    assert int(row["opp"]) in (30, 15) and row["criterion"] in ("CIOPR", "F1")
-    assert (row["paper_opp"], row["paper_criterion"], float(row["paper_sens"])) == ("45", "CIOPR", 100.0)
-    assert float(rows["sd"]["sens"]) == 0.0 and rows["mean"]["sens"] == row["sens"]
+    tmp = tmp_path_factory.mktemp("table1")
+    for case, seed in zip(SWEPT, (3, 4)):
+        generate_patient(
+            tmp / "data", config=dataclasses.replace(short_synth_config(seed=seed), patient=case)
+        )
+    one = dataclasses.replace(short_synth_config(hours=4.0, n_seizures=1), patient=INELIGIBLE)
+    generate_patient(tmp / "data", config=one)
+    (tmp / "tiny.toml").write_text(TINY_TOML)
+    cases = ",".join([*SWEPT, INELIGIBLE, ABSENT])
+    argv = ["--data-root", str(tmp / "data"), "--config", str(tmp / "tiny.toml"), "--cases", cases,
+            "--cache-dir", str(tmp / "cache")]  # fmt: skip
+    return argv, tmp
+
+
+def _csv(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.fixture(scope="module")
+def serial_table(rt, synthetic):
+    """Run the script serially: ``(exit code, pools, out, stdout, stderr)``; ``pools`` records each executor call."""
+    import seizurepred.sweep.executors as executors
+
+    argv, tmp = synthetic
+    pools = []
+    real = executors.SerialExecutor.run
+
+    def run(self, tasks, *, patients, **kwargs):
+        pools.append((sorted({t.fold.case for t in tasks}), sorted(patients), len(tasks)))
+        return real(self, tasks, patients=patients, **kwargs)
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    executors.SerialExecutor.run = run
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            code = rt.main([*argv, "--out", str(tmp / "serial")])
+    finally:
+        executors.SerialExecutor.run = real
+    return code, pools, tmp / "serial", stdout.getvalue(), stderr.getvalue()
+
+
+@pytest.mark.slow
+def test_end_to_end_on_synthetic_patients(serial_table):
+    code, pools, out, printed, errors = serial_table
+    assert code == 0
+    assert pools == [(list(SWEPT), list(SWEPT), 8)], "one pool: 2 cases x 2 lengths x 2 held-out seizures"
+    rows = {r["case"]: r for r in _csv(out / "table1.csv")}
+    assert list(rows) == list(SWEPT)  # chb02 has no fold, chb03 no files: no row for either
+    for case in SWEPT:
+        row = rows[case]
+        assert row["files"] == "8/8" and row["n_models"] == "4"  # 2 lengths x 2 held-out seizures x 1 repeat
+        summary = json.loads((out / case / "summary.json").read_text())
+        pooled = {int(r["preictal_min"]): r for r in _csv(out / case / "pooled.csv")}
+        # ours at our OPP: the paper's criterion on our sweep, and the pooled figures at that length
+        assert (int(row["opp"]), row["criterion"]) == (
+            summary["paper_opp_min"],
+            summary["paper_opp_criterion"],
+        )
+        at_ours, at_paper = pooled[int(row["opp"])], pooled.get(int(row["paper_opp"]))
+        assert float(row["sens"]) == pytest.approx(100 * float(at_ours["sensitivity"]))
+        assert float(row["far"]) == pytest.approx(float(at_ours["segment_far_per_h"]))
+        if case == "chb01":  # the paper's OPP, 45 min, was swept: ours at it
+            assert (row["paper_opp"], row["paper_criterion"], row["paper_sens"]) == ("45", "CIOPR", "100.0")
+            assert float(row["auc_at_paper_opp"]) == pytest.approx(100 * float(at_paper["auc"]))
+        else:  # chb05's OPP in the paper is 60 min: not swept, no figure
+            assert row["paper_opp"] == "60" and at_paper is None and row["auc_at_paper_opp"] == ""
+    summary = {(s["comparison"], s["metric"]): s for s in _csv(out / "table1_summary.csv")}
+    auc = summary[("our_opp", "auc")]
+    assert (auc["n_cases"], auc["cases"]) == ("2", "chb01 chb05")
+    assert float(auc["ours_mean"]) == pytest.approx(np.mean([float(rows[c]["auc"]) for c in SWEPT]))
+    assert float(auc["paper_mean"]) == pytest.approx((99.99 + 99.87) / 2)
+    at = summary[("paper_opp", "auc")]
+    assert (at["n_cases"], at["cases"], float(at["paper_mean"]), float(at["paper_sd"])) == (
+        "1",
+        "chb01",
+        99.99,
+        0.0,
+    )
     md = (out / "table1.md").read_text(encoding="utf-8")
-    assert "| chb01 | 8/8 | 4 |" in md and "mean ± SD" in md and "Not run" in md and "chb02" in md
     assert md in printed
+    assert "| chb01 | 8/8 | 4 |" in md and "| chb01 | 45 |" in md and "| chb05 | 60 |" in md
+    assert "(n=2)" in md and "(n=1)" in md and "no nested selection" in md
+    assert f"Not run (no .edf files under {out.parent / 'data'}): {ABSENT}." in md
+    assert f"- {INELIGIBLE}: {NOT_ELIGIBLE}" in md
+    for text in (md, printed, errors):
+        assert "not eligible: not eligible" not in text and text.count("not eligible") <= 1
     for name in ("report.md", "pooled.csv", "summary.json", "sweep_config.json"):
         assert (out / "chb01" / name).is_file(), name
-    # resumable: a second run trains nothing and writes the same table
+    assert not (out / INELIGIBLE).exists(), "an ineligible case is neither cached nor given a run folder"
+
+
+@pytest.mark.slow
+def test_end_to_end_resumes_without_training(rt, serial_table, synthetic, monkeypatch):
     import seizurepred.sweep.executors as executors
+
+    argv, _ = synthetic
+    out = serial_table[2]
+    md = (out / "table1.md").read_text(encoding="utf-8")
 
     def boom(*args, **kwargs):
         raise AssertionError("a finished fold was trained again")
 
     monkeypatch.setattr(executors, "run_fold", boom)
-    assert rt.main(argv) == 0
+    assert rt.main([*argv, "--out", str(out)]) == 0
     assert (out / "table1.md").read_text(encoding="utf-8") == md
+
+
+@pytest.mark.slow
+def test_end_to_end_on_ray_gives_the_same_tables(rt, serial_table, synthetic):
+    """--executor ray: one pool of both cases' folds on a local Ray; every table byte for byte as the serial run."""
+    ray = pytest.importorskip("ray")
+    argv, tmp = synthetic
+    serial = serial_table[2]
+    out = tmp / "ray"
+    try:
+        assert rt.main([*argv, "--out", str(out), "--executor", "ray"]) == 0
+    finally:
+        ray.shutdown()
+    names = ["table1.csv", "table1_summary.csv"]
+    names += [
+        f"{case}/{n}" for case in SWEPT for n in ("segments.csv", "pooled.csv", "ciopr.csv", "events.csv")
+    ]
+    match, mismatch, errors = filecmp.cmpfiles(serial, out, names, shallow=False)
+    assert (mismatch, errors) == ([], [])

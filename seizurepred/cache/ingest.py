@@ -21,12 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from seizurepred._atomic import ensure_dir
 from seizurepred._progress import progress
 from seizurepred._validate import check_number, check_option
 from seizurepred.cache.preprocess import preprocess
 from seizurepred.cache.store import SignalCache
 from seizurepred.errors import CacheError, MontageError, SeizurepredWarning
 from seizurepred.io.edf import read_header, read_recording
+from seizurepred.io.layout import recording_path
 from seizurepred.io.manifest import Manifest, Recording
 from seizurepred.io.montage import resolve_channels
 
@@ -104,7 +106,8 @@ def build_cache(
     cache : SignalCache
         The store (root, key, channels, preprocessing); it knows the entries afterwards.
     manifest : Manifest
-        The patient's recordings; files are looked up at ``data_root/<case>/<file_name>``.
+        The patient's recordings; files are looked up under ``data_root`` in either layout
+        (:func:`~seizurepred.io.layout.recording_path`: PhysioNet ``<case>/<file_name>`` or BIDS).
     data_root : Path
         Root of the data (CHB-MIT layout).
     on_missing : {"raise", "skip"}
@@ -121,11 +124,14 @@ def build_cache(
     ------
     CacheError
         An EDF file of the manifest does not exist.
+    StorageError
+        The cache folder cannot be created or written (named, with the operating system's reason).
     MontageError
         A recording lacks a channel and ``on_missing="raise"``.
     """
     check_option("on_missing", on_missing, ("raise", "skip"))
     check_number("n_jobs", n_jobs, min_value=1, integer=True)
+    ensure_dir(cache.entry_dir(manifest.case))  # an unwritable cache folder is named before any EDF is read
     built: list[str] = []
     reused: list[str] = []
     skipped: list[tuple[str, str]] = []
@@ -156,7 +162,7 @@ def _run(
     desc = f"cache {manifest.case}"
 
     def job(rec: Recording) -> _Outcome:
-        path = data_root / manifest.case / rec.file_name
+        path = recording_path(data_root, manifest, rec.file_name)
         return _ensure(cache, manifest.case, rec, path, on_missing=on_missing)
 
     if n_jobs == 1:

@@ -62,15 +62,17 @@ def prepare_patient(
     on_missing: str = "skip",
     manifest: Manifest | None = None,
     n_jobs: int = 1,
+    layout: str = "auto",
 ) -> PatientData:
     """Load a patient's manifest from ``data_root`` and build (or reuse) its signal cache.
 
     Parameters
     ----------
     case : str
-        Patient, e.g. ``"chb01"``; files are read from ``data_root/<case>/``.
+        Patient, e.g. ``"chb01"``.
     data_root : str or Path
-        Root of the recordings in the CHB-MIT layout (``<case>/<case>-summary.txt`` and the EDF files).
+        Root of the recordings in the PhysioNet CHB-MIT layout (``<case>/<case>-summary.txt`` and the EDF files)
+        or in the BIDS layout of the ``epilepsy2bids`` release (:mod:`seizurepred.io.bids`).
     cache_dir : str or Path
         Root of the signal cache.
     channels : str
@@ -83,22 +85,25 @@ def prepare_patient(
         Use this manifest instead of parsing ``data_root/<case>/<case>-summary.txt``.
     n_jobs : int
         Recordings read and preprocessed at once (threads).
+    layout : {"auto", "physionet", "bids"}
+        Layout of ``data_root`` (``"auto"``: detected).
 
     Returns
     -------
     PatientData
     """
     from seizurepred.cache.preprocess import PreprocessConfig
-    from seizurepred.io.summary import load_patient
+    from seizurepred.io.layout import load_any, recording_path
 
     if manifest is None:
-        manifest = load_patient(data_root, case)
+        manifest = load_any(data_root, case, layout=layout)
     cache = SignalCache(cache_dir, preprocess=preprocess or PreprocessConfig(), channels=channels)
-    case_dir = Path(data_root) / manifest.case
-    present = frozenset(r.file_name for r in manifest.recordings if (case_dir / r.file_name).is_file())
+    present = frozenset(
+        r.file_name for r in manifest.recordings if recording_path(data_root, manifest, r.file_name).is_file()
+    )
     absent = [r.file_name for r in manifest.recordings if r.file_name not in present]
     if not present:
-        raise CacheError(f"{case_dir}: none of the {len(manifest)} EDF files of {manifest.case} is there.")
+        raise CacheError(f"{data_root}: none of the {len(manifest)} EDF files of {manifest.case} is there.")
     if absent:
         # the full manifest still drives labelling (seizures in absent files keep protecting interictal data)
         logger.warning(
@@ -106,7 +111,7 @@ def prepare_patient(
             manifest.case,
             len(absent),
             len(manifest),
-            case_dir,
+            data_root,
             ", ".join(absent[:5]) + (" ..." if len(absent) > 5 else ""),
         )
     report = cache.build(manifest.subset(present), data_root, on_missing=on_missing, n_jobs=n_jobs)
@@ -158,6 +163,7 @@ def prepare_for_sweep(
     cache_dir: str | Path,
     n_jobs: int = 1,
     manifest: Manifest | None = None,
+    layout: str = "auto",
 ) -> PatientData:
     """:func:`prepare_patient` with the channel set, preprocessing and missing-channel rule of a ``SweepConfig``.
 
@@ -174,11 +180,13 @@ def prepare_for_sweep(
         Recordings processed at once.
     manifest : Manifest or None
         The patient's manifest when already loaded (else parsed from ``data_root``).
+    layout : {"auto", "physionet", "bids"}
+        Layout of ``data_root``.
     """
-    from seizurepred.io.summary import load_patient
+    from seizurepred.io.layout import load_any
 
     if manifest is None:
-        manifest = load_patient(data_root, case)
+        manifest = load_any(data_root, case, layout=layout)
     return prepare_patient(
         case,
         data_root=data_root,
@@ -188,4 +196,5 @@ def prepare_for_sweep(
         on_missing=config.on_missing,
         n_jobs=n_jobs,
         manifest=manifest,
+        layout=layout,
     )

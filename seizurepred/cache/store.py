@@ -40,7 +40,7 @@ from seizurepred.cache.integrity import (
 )
 from seizurepred.cache.preprocess import PreprocessConfig
 from seizurepred.config import config_hash, config_to_dict
-from seizurepred.errors import CacheError
+from seizurepred.errors import CacheError, StorageError
 from seizurepred.io.montage import channel_set
 
 if TYPE_CHECKING:
@@ -176,7 +176,12 @@ class SignalCache:
         """Untrust an entry before its rebuild: remove its metadata and temporary files of dead processes."""
         npy, meta_path = self.entry_paths(case, file_name)
         remove_stale_temps(npy.parent, npy.stem)
-        meta_path.unlink(missing_ok=True)
+        try:
+            meta_path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise StorageError(
+                f"{meta_path}: cannot remove the untrusted cache entry ({exc.strerror or exc})."
+            ) from None
         self._entries.pop(file_name, None)
         self._add_case(case)
 

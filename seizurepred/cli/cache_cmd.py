@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from seizurepred.cli.options import cache_dir_option, default_cache_dir
+from seizurepred.cli.options import cache_dir_option, default_cache_dir, layout_option
 
 
 @click.command("cache")
@@ -15,8 +15,9 @@ from seizurepred.cli.options import cache_dir_option, default_cache_dir
     "--data-root",
     required=True,
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Data root in the CHB-MIT layout (DATA_ROOT/chbNN/chbNN_MM.edf).",
+    help="Data root in the CHB-MIT layout (DATA_ROOT/chbNN/chbNN_MM.edf) or its BIDS release.",
 )
+@layout_option
 @cache_dir_option
 @click.option(
     "--channels",
@@ -45,6 +46,7 @@ from seizurepred.cli.options import cache_dir_option, default_cache_dir
 def cache(
     patient: str,
     data_root: Path,
+    layout: str,
     cache_dir: Path | None,
     channels: str,
     on_missing: str,
@@ -58,7 +60,9 @@ def cache(
     from seizurepred.cache.patient import prepare_patient
     from seizurepred.cache.preprocess import PreprocessConfig
     from seizurepred.config import load_config_section
+    from seizurepred.io.manifest import check_case_name
 
+    check_case_name(patient, source="--patient")
     config = PreprocessConfig()
     if config_path is not None:
         config = load_config_section(config_path, PreprocessConfig, "preprocess")
@@ -70,5 +74,6 @@ def cache(
         preprocess=config,
         on_missing=on_missing,
         n_jobs=n_jobs,
+        layout=layout,
     )
     click.echo(f"{data.report.summary()} -> {data.cache.entry_dir(data.manifest.case)}")

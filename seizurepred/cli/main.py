@@ -2,7 +2,7 @@
 
 Sub-commands live in their own modules and are imported only when invoked, so ``seizurepred manifest show``
 does not pay for importing torch. Errors of the project's own type are printed as one line (no traceback) and
-exit with status 2. Warnings are shown as one log line each (``WARNING seizurepred: EDFWarning: ...``, no source),
+exit with status 2, as do usage errors (a bad option or value: one line naming it). Warnings are shown as one log line each (``WARNING seizurepred: EDFWarning: ...``, no source),
 and a message already shown in this run is not shown again (the same EDF warning comes from every place that
 reads the header: the manifest, the cache and the reader).
 """
@@ -42,6 +42,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "train": ("seizurepred.cli.train_cmd", "train", "Train one model for one preictal length and one fold."),
     "sweep": ("seizurepred.cli.sweep_cmd", "sweep", "Sweep preictal lengths for a patient and pick the OPP."),
+    "report": (
+        "seizurepred.cli.report_cmd",
+        "report",
+        "Re-render a finished sweep's tables, report and figures from its run folder.",
+    ),
     "download": ("seizurepred.cli.download_cmd", "download", "Download CHB-MIT files from PhysioNet, verified."),
 }
 
@@ -99,6 +104,11 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except SeizurepredError as exc:
             click.echo(f"Error: {exc}", err=True)
+            sys.exit(2)
+        except click.UsageError as exc:  # a bad option or argument: one line too, with the way to help
+            sub = f" {exc.ctx.info_name}" if exc.ctx is not None and exc.ctx is not ctx else ""
+            message = " ".join(exc.format_message().split())
+            click.echo(f"Error: {message} (see seizurepred{sub} --help)", err=True)
             sys.exit(2)
 
 

@@ -15,6 +15,15 @@ def default_cache_dir() -> Path:
     return Path(env) if env else Path.home() / ".cache" / "seizurepred"
 
 
+layout_option = click.option(
+    "--layout",
+    type=click.Choice(["auto", "physionet", "bids"]),
+    default="auto",
+    show_default=True,
+    help="Layout of --data-root: PhysioNet (<case>/<case>-summary.txt + EDF) or the BIDS release "
+    "(sub-XX/ses-XX/eeg/*_eeg.edf + *_events.tsv); auto detects it.",
+)
+
 cache_dir_option = click.option(
     "--cache-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -84,8 +93,10 @@ data_options = [
     click.option(
         "--data-root",
         type=click.Path(file_okay=False, path_type=Path),
-        help="Root of the recordings in the CHB-MIT layout (<case>/<case>-summary.txt + EDF files).",
+        help="Root of the recordings: the PhysioNet CHB-MIT layout (<case>/<case>-summary.txt + EDF files) or "
+        "its BIDS release (see --layout).",
     ),
+    layout_option,
     click.option(
         "--synthetic",
         is_flag=True,
@@ -96,7 +107,7 @@ data_options = [
         "--config",
         "config_path",
         type=click.Path(dir_okay=False, exists=True, path_type=Path),
-        help="TOML sweep config ([sweep], [label], [window], [preprocess], [train], [alarms], [ciopr]).",
+        help="TOML sweep config ([sweep], [label], [window], [preprocess], [train], [alarms], [ciopr], [selector]).",
     ),
     cache_dir_option,
 ]

@@ -36,8 +36,15 @@ from seizurepred.cli.options import add_options, apply_overrides, data_options, 
     help="Who runs the folds: this process, or a Ray cluster (pip install -e \".[ray]\").",
 )
 @click.option("--address", help="Ray cluster address (auto or HOST:PORT) [default: a local Ray].")
-@click.option("--gpus-per-fold", type=float, help="GPUs per fold under Ray (0.25 packs four folds on a GPU).")
-@click.option("--cpus-per-fold", type=int, help="CPUs (torch threads) per fold under Ray.")
+@click.option(
+    "--gpus-per-fold", type=float, help="GPUs per fold under Ray (0.25 packs four folds on a GPU) [default: 0, CPUs]."
+)
+@click.option(
+    "--cpus-per-fold",
+    type=int,
+    help="CPUs (torch threads) per fold under Ray [default: [train] num_threads, else this process's threads; "
+    "the same threads as a serial run give byte-identical tables].",
+)
 @click.option(
     "--resume/--no-resume",
     default=True,
@@ -47,6 +54,7 @@ from seizurepred.cli.options import add_options, apply_overrides, data_options, 
 def sweep(
     patient,
     data_root,
+    layout,
     synthetic,
     config_path,
     preictal_min,
@@ -67,8 +75,8 @@ def sweep(
 ) -> None:
     """Sweep preictal lengths for a patient, compute CIOPR per seizure and pick the OPP.
 
-    Writes segments/pooled/ciopr/events tables (CSV + JSON), timings.csv, summary.json, report.md and
-    continuous.png to --out. Interrupted runs continue where they stopped when run again. Under --executor ray,
+    Writes the tables (segments, pooled, opp_evidence, ciopr, events, events_by_seizure; CSV + JSON), timings.csv,
+    summary.json, report.md and the figures (continuous, opp_evidence, roc, alarms) to --out. Interrupted runs continue where they stopped when run again. Under --executor ray,
     --cache-dir and --out must be on a file system every node of the cluster can read and write.
 
     \b
@@ -77,12 +85,14 @@ def sweep(
       seizurepred sweep --patient chb01 --data-root /data/chbmit --config experiments/paper.toml
       seizurepred sweep --patient chb01 --executor ray --address auto --gpus-per-fold 0.25
     """
-    from seizurepred.io.summary import load_patient
+    from seizurepred._atomic import ensure_dir
+    from seizurepred.io.layout import load_any
     from seizurepred.reporting import render_report, run_sweep, write_sweep
     from seizurepred.sweep import prepare_for_sweep
     from seizurepred.sweep.executors import make_executor
     from seizurepred.sweep.plan import preflight
 
+    runner = make_executor(executor, address=address, gpus_per_fold=gpus_per_fold, cpus_per_fold=cpus_per_fold)
     patient, data_root, cache_dir, base, note = resolve_inputs(
         patient, data_root, synthetic, cache_dir, config_path
     )
@@ -97,13 +107,15 @@ def sweep(
         max_epochs=max_epochs,
         device=device,
     )
-    runner = make_executor(executor, address=address, gpus_per_fold=gpus_per_fold, cpus_per_fold=cpus_per_fold)
     out_dir = out_dir or Path("runs") / f"{patient}-{config.protocol}"
-    manifest = load_patient(data_root, patient)
+    manifest = load_any(data_root, patient, layout=layout)
     preflight(manifest, config)  # nothing is read or written before the config is known to plan folds
+    ensure_dir(out_dir)  # an unwritable --out fails now, not after the cache build
     data = prepare_for_sweep(patient, config, data_root=data_root, cache_dir=cache_dir, manifest=manifest)
-    click.echo(data.report.summary(), err=True)
     result = run_sweep(data, config=config, out_dir=out_dir, resume=resume, executor=runner)
-    written = write_sweep(result, out_dir, data_note=note)
+    synthetic = any(
+        (Path(data_root) / sub / f"{patient}-synth-truth.json").is_file() for sub in (patient, "sourcedata")
+    )
+    written = write_sweep(result, out_dir, data_note=note, manifest=data.manifest, synthetic=synthetic)
     click.echo(render_report(result, data_note=note))
     click.echo(f"Wrote {', '.join(sorted(written))} to {out_dir}{os.sep}", err=True)

@@ -49,6 +49,14 @@ from seizurepred.synth.config import SIGNATURE_KINDS
 )
 @click.option("--min-spacing-h", default=2.0, show_default=True, type=float, help="Least onset spacing (h).")
 @click.option("--jobs", "n_jobs", default=1, show_default=True, type=int, help="Files written in parallel.")
+@click.option(
+    "--layout",
+    type=click.Choice(["physionet", "bids"]),
+    default="physionet",
+    show_default=True,
+    help="PhysioNet layout (OUT/PATIENT/PATIENT_NN.edf + summary) or the BIDS layout of the epilepsy2bids "
+    "release (OUT/sub-NN/ses-NN/eeg/..., the truth JSON under OUT/sourcedata/).",
+)
 def synth(
     out_dir: Path,
     patient: str,
@@ -64,8 +72,9 @@ def synth(
     min_first_onset_h: float,
     min_spacing_h: float,
     n_jobs: int,
+    layout: str,
 ) -> None:
-    """Write a synthetic patient as EDF files in the CHB-MIT layout (OUT/PATIENT/...)."""
+    """Write a synthetic patient as EDF files in the CHB-MIT layout (OUT/PATIENT/...) or its BIDS release."""
     config = SynthConfig(
         patient=patient,
         hours=hours,
@@ -81,12 +90,15 @@ def synth(
         min_onset_spacing_h=min_spacing_h,
     )
     t0 = time.perf_counter()
-    truth = generate_patient(out_dir, config=config, n_jobs=n_jobs)
-    folder = Path(out_dir) / patient
+    if layout == "bids":
+        truth, folder = _write_bids(Path(out_dir), config, n_jobs)
+    else:
+        truth = generate_patient(out_dir, config=config, n_jobs=n_jobs)
+        folder = Path(out_dir) / patient
     hours_written = sum(f.duration_s for f in truth.files) / 3600.0
     signature = "none (null)" if truth.null else f"{truth.signature_kind}, strength {config.strength:g}"
     click.echo(
-        f"Wrote {len(truth.files)} EDF files ({hours_written:.2f} h) and {patient}-summary.txt to {folder} "
+        f"Wrote {len(truth.files)} EDF files ({hours_written:.2f} h) and {_index_name(layout, patient)} to {folder} "
         f"in {time.perf_counter() - t0:.1f} s; signature: {signature}."
     )
     for sz in truth.seizures:
@@ -94,3 +106,29 @@ def synth(
             f"  seizure {sz.seizure_id}: {sz.file_name} {sz.onset_s:g}-{sz.offset_s:g} s "
             f"(clock {sz.onset_clock_s:g} s), focus {truth.focus}"
         )
+
+
+def _write_bids(out_dir: Path, config: SynthConfig, n_jobs: int):
+    """Generate in the PhysioNet layout in a temporary folder of ``out_dir``, then convert it to BIDS there."""
+    import shutil
+
+    from seizurepred.io.bids import write_bids_patient
+    from seizurepred.io.layout import bids_ids
+
+    tmp = out_dir / ".physionet-tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        truth = generate_patient(tmp, config=config, n_jobs=n_jobs)
+        write_bids_patient(tmp, config.patient, out_dir, how="auto")
+        sourcedata = out_dir / "sourcedata"
+        sourcedata.mkdir(parents=True, exist_ok=True)
+        name = f"{config.patient}-synth-truth.json"
+        shutil.move(str(tmp / config.patient / name), str(sourcedata / name))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    sub, ses = bids_ids(config.patient)
+    return truth, out_dir / f"sub-{sub}" / f"ses-{ses}"
+
+
+def _index_name(layout: str, patient: str) -> str:
+    return "their events files" if layout == "bids" else f"{patient}-summary.txt"

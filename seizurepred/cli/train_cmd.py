@@ -30,6 +30,7 @@ from seizurepred.cli.options import add_options, apply_overrides, data_options, 
 def train(
     patient,
     data_root,
+    layout,
     synthetic,
     config_path,
     cache_dir,
@@ -52,7 +53,7 @@ def train(
       seizurepred train --synthetic -k 30 --fold 0
       seizurepred train --patient chb01 --data-root /data/chbmit -k 60 --fold 0 --model cnn_transformer
     """
-    from seizurepred.io.summary import load_patient
+    from seizurepred.io.layout import load_any
     from seizurepred.reporting import RunStore
     from seizurepred.reporting.tables import write_csv
     from seizurepred.sweep import plan_folds, prepare_for_sweep
@@ -71,7 +72,7 @@ def train(
         max_epochs=max_epochs,
         device=device,
     )
-    manifest = load_patient(data_root, patient)
+    manifest = load_any(data_root, patient, layout=layout)
     preflight(manifest, config)
     data = prepare_for_sweep(patient, config, data_root=data_root, cache_dir=cache_dir, manifest=manifest)
     plan = plan_folds(data, config=config)

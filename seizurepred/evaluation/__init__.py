@@ -1,6 +1,7 @@
 """Evaluation: segment metrics, continuous output, CIOPR, alarms, significance against chance, tidy tables.
 
-Submodules: :mod:`.metrics` (segment level), :mod:`.continuous` (model output over a seizure's pre-onset record),
+Submodules: :mod:`.metrics` (segment level), :mod:`.continuous` (a seizure's pre-onset record and the output over it),
+:mod:`.reference` and :mod:`.opp` (the OPP selector's reference EEG and band test),
 :mod:`.ciopr` / :mod:`.ciopr_fit` (Koutsouvelis et al. 2024), :mod:`.alarms` (event level), :mod:`.significance`
 (random predictor, seizure-time surrogates), :mod:`.tables` (CSV / JSON / Markdown). All but ``tables`` are pure.
 """
@@ -14,8 +15,10 @@ from seizurepred.evaluation.ciopr import (
     ciopr_compare,
     ciopr_terms,
 )
-from seizurepred.evaluation.continuous import ContinuousOutput, continuous_output, uninterrupted_pre_onset
+from seizurepred.evaluation.continuous import ContinuousOutput, record_windows, uninterrupted_pre_onset
 from seizurepred.evaluation.metrics import UndefinedMetricWarning, pool_folds, segment_metrics
+from seizurepred.evaluation.opp import SelectorOptions, band_evidence, select_opp
+from seizurepred.evaluation.reference import ReferenceOutput, reference_pieces
 from seizurepred.evaluation.significance import critical_sensitivity, random_predictor_p, surrogate_test
 
 __all__ = [
@@ -29,7 +32,12 @@ __all__ = [
     "choose_opp",
     "ciopr_compare",
     "ciopr_terms",
-    "continuous_output",
+    "record_windows",
+    "band_evidence",
+    "select_opp",
+    "SelectorOptions",
+    "ReferenceOutput",
+    "reference_pieces",
     "critical_sensitivity",
     "event_metrics",
     "pool_folds",

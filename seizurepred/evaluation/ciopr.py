@@ -9,9 +9,12 @@ For one seizure and one trained model (preictal length k), :func:`ciopr_terms` t
    ``|b|`` so that TP is at least one block, 8 min: a step output reports TP = 8 min);
 4. ``ND`` = from the first output (start of the earliest block) to the start of TP, ``c + ln 19 / |b|``,
    clipped to ``[0, record]``; the ND region is the blocks starting before the start of TP;
-5. ``SPC`` (minutes before onset where the 3-block mean first reaches 99 % of its maximum; from the output,
-   not the fit): the start edge of the first block of the first 3-block run whose mean is >= 0.99 x the largest
-   3-block mean (``spc_mode="sustained"``: the first run from which this holds up to onset);
+5. ``SPC`` (minutes before onset where the output converges: its 3-block mean reaches 99 % of its maximum; from
+   the output, not the fit). The run: ``spc_mode="sustained"`` [R, default] the first 3-block run from which
+   the mean stays >= 0.99 x the largest 3-block mean up to onset (the paper places SPC where the output
+   *converges*); ``"first_crossing"`` the first run that reaches it once. The anchor: ``spc_anchor="run_centre"``
+   [R, default] the centre of that 24-min run (SPC can then go down to 12 min, as the paper's published SPCs
+   do, down to 16.7 min); ``"run_start"`` its earliest edge (SPC >= 24 min, which cannot reproduce them);
 6. ``SPC_err = mean |1 - y_i|`` over the SPC region (blocks from SPC to onset); ``ND_err = mean |y_i|`` over the
    ND region; ``SPC_eff = SPC (1 - SPC_err)``; ``ND_eff = ND (1 - ND_err)``;
 7. Pearson ``rho`` between ``y_i`` and the fitted curve.
@@ -64,8 +67,11 @@ class CioprOptions:
         Block length in minutes (8).
     min_block_fraction : float
         Smallest fraction of a full block's windows for the block to be kept (see ``block_average``).
-    spc_mode : {"first_crossing", "sustained"}
-        SPC as the first crossing of ``spc_level`` x maximum (paper) or the start of sustained convergence.
+    spc_mode : {"sustained", "first_crossing"}
+        SPC at the start of sustained convergence [R, default] or at the first crossing of ``spc_level`` x
+        maximum.
+    spc_anchor : {"run_centre", "run_start"}
+        Where in the converged 3-block run SPC lies: its centre [R, default] or its earliest edge.
     spc_level : float
         Fraction of the maximum 3-block mean (0.99).
     spc_n_mean : int
@@ -80,7 +86,8 @@ class CioprOptions:
     threshold: float = 0.5
     block_min: float = 8.0
     min_block_fraction: float = 0.75
-    spc_mode: Literal["first_crossing", "sustained"] = "first_crossing"
+    spc_mode: Literal["first_crossing", "sustained"] = "sustained"
+    spc_anchor: Literal["run_centre", "run_start"] = "run_centre"
     spc_level: float = 0.99
     spc_n_mean: int = 3
     reconstruction: Literal["koutsouvelis_r1", "none"] = "koutsouvelis_r1"
@@ -92,6 +99,7 @@ class CioprOptions:
         check_number("block_min", self.block_min, min_value=0.0, inclusive_min=False)
         check_number("min_block_fraction", self.min_block_fraction, min_value=0.0, max_value=1.0)
         check_option("spc_mode", self.spc_mode, ("first_crossing", "sustained"))
+        check_option("spc_anchor", self.spc_anchor, ("run_centre", "run_start"))
         check_number("spc_level", self.spc_level, min_value=0.0, max_value=1.0, inclusive_min=False)
         check_number("spc_n_mean", self.spc_n_mean, min_value=1, integer=True)
         check_option("reconstruction", self.reconstruction, ("koutsouvelis_r1", "none"))
@@ -189,7 +197,9 @@ def ciopr_terms(output, *, options: CioprOptions = CioprOptions()) -> CioprTerms
         block_min=options.block_min,
         min_block_fraction=options.min_block_fraction,
     )
-    spc, j = find_spc(blocks, mode=options.spc_mode, level=options.spc_level, n_mean=options.spc_n_mean)
+    spc, j = find_spc(
+        blocks, mode=options.spc_mode, level=options.spc_level, n_mean=options.spc_n_mean, anchor=options.spc_anchor
+    )
     if j is None:
         spc_err = warn_undefined("SPC_err is undefined (no SPC region); NaN.") if spc == 0.0 else _NAN
         spc_eff = 0.0 if spc == 0.0 else _NAN
@@ -278,11 +288,11 @@ def ciopr_compare(
 def choose_opp(
     ciopr_by_length: Mapping[int, Sequence[float]], f1_by_length: Mapping[int, float]
 ) -> tuple[int | None, Literal["CIOPR", "F1", "none"]]:
-    """The optimal preictal period (OPP) of one patient.
+    """The paper's optimal preictal period (OPP) of one patient ("paper CIOPR").
 
     The length with the highest mean CIOPR over the patient's eligible seizures (NaN values ignored); if no
-    length has a finite mean CIOPR (no eligible seizure), the length with the highest F1. Ties go to the longer
-    length.
+    length has a finite mean CIOPR (no eligible seizure), the length with the highest F1. Ties go to the
+    **shorter** length [R]: the paper's footnote on chb21 (60 and 45 min identical, 45 chosen).
 
     Parameters
     ----------
@@ -304,9 +314,9 @@ def choose_opp(
         if arr.size:
             means[k] = float(arr.mean())
     if means:
-        return max(means, key=lambda k: (means[k], k)), "CIOPR"
+        return max(means, key=lambda k: (means[k], -k)), "CIOPR"
     f1 = {k: float(v) for k, v in f1_by_length.items() if math.isfinite(float(v))}
     if f1:
-        return max(f1, key=lambda k: (f1[k], k)), "F1"
+        return max(f1, key=lambda k: (f1[k], -k)), "F1"
     warn_undefined("OPP is undefined: no finite CIOPR and no finite F1.")
     return None, "none"

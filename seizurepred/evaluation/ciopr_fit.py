@@ -214,7 +214,12 @@ def fit_logistic4(
 
 
 def find_spc(
-    blocks: Blocks, *, mode: str = "first_crossing", level: float = 0.99, n_mean: int = 3
+    blocks: Blocks,
+    *,
+    mode: str = "sustained",
+    level: float = 0.99,
+    n_mean: int = 3,
+    anchor: str = "run_centre",
 ) -> tuple[float, int | None]:
     """Seizure prediction convergence (SPC) from the block outputs (not from the fit).
 
@@ -224,7 +229,9 @@ def find_spc(
     * ``"sustained"``: the first ``j`` from which ``m_j' >= level * M`` holds for every later ``j'`` up to the last.
       When the last ``m_j`` is below ``level * M`` the output is not converged at onset: SPC = 0 and ``j*`` None.
 
-    SPC = start edge of block ``j*`` in minutes before onset (the start of the 24 min run that reaches the level).
+    SPC (minutes before onset) = with ``anchor="run_centre"``, the centre of the run of ``n_mean`` blocks that
+    starts at block ``j*`` (start edge of ``j*`` minus half the run's length: 12 min for the last 24-min run);
+    with ``anchor="run_start"``, the start edge of block ``j*`` (at least ``n_mean`` blocks, 24 min).
 
     Returns
     -------
@@ -248,4 +255,8 @@ def find_spc(
             return 0.0, None
         below = np.flatnonzero(~above)
         j = int(below[-1] + 1) if below.size else 0
-    return float(blocks.start_min[j]), j
+    spc = float(blocks.start_min[j])
+    if anchor == "run_centre":
+        block_min = float(blocks.start_min[0] - blocks.center_min[0]) * 2.0
+        spc -= 0.5 * n_mean * block_min
+    return spc, j

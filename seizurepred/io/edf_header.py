@@ -295,8 +295,13 @@ def _reconcile_records(path: Path, n_stated: int, data_bytes: int, record_bytes:
             said = "" if n_stated == -1 else f"header states {n_stated} data records but "
             _warn(f"{path}: {said}the file holds {what}; kept {n_whole} whole records.")
         return n_whole
-    if n_stated < n_whole or rest:
-        logger.debug("%s: bytes after the %d data records the header states are ignored", path, n_stated)
+    if n_stated < n_whole:
+        _warn(
+            f"{path}: header states {n_stated} data records but the file holds {n_whole}; kept the "
+            f"{n_stated} the header states ({n_whole - n_stated} records after them are not read)."
+        )
+    elif rest:
+        logger.debug("%s: %d stray bytes after the %d data records are ignored", path, rest, n_stated)
     return n_stated
 
 

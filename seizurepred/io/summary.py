@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from seizurepred._validate import utf8_error_at
 from seizurepred.errors import ManifestError
 from seizurepred.io.manifest import Manifest, Recording, Seizure, check_case_name
 
@@ -411,11 +412,18 @@ def parse_summary(
 
 def _read_summary(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ManifestError(f"{path}: no such summary file.") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise ManifestError(f"{path}: cannot read summary ({type(exc).__name__}: {exc}).") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, column, byte = utf8_error_at(data, exc)
+        raise ManifestError(
+            f"{path} line {line}: not UTF-8 text (byte 0x{byte:02x} at column {column})."
+        ) from None
 
 
 # ---------------------------------------------------------------------------------------------- data roots
@@ -428,15 +436,10 @@ def load_patient(data_root: str | Path, case: str) -> Manifest:
     times and an EDF file, or, when the summary has no times (chb24), as seconds since midnight of the earliest
     recording's (surrogate) date. Recordings without an EDF file keep unknown times (noted).
 
-    The header of every EDF file present is read (headers only: a few kB each) and checked against the summary:
-
-    * a file whose summary duration (end - start clock) differs from its header's (``n_records`` x record duration)
-      by more than :data:`~seizurepred.io.summary_edf.DURATION_TOLERANCE_S` (5 s) takes the header's duration,
-      with a :class:`~seizurepred.errors.ManifestWarning` (and a manifest note) naming the summary line, the file
-      and both values; later files are placed on the clock after the corrected end. Within the tolerance the
-      summary's clock times are kept.
-    * a seizure beyond a file's end -- per its header when the file is present, else per the summary -- is an
-      error naming the summary file and the seizure's own line.
+    The header of every EDF file present is read (a few kB each) and checked against the summary
+    (:mod:`seizurepred.io.summary_edf`): a duration off by more than 5 s takes the header's, a file put on the
+    wrong day by the summary's order takes the header's day (each with a ``ManifestWarning`` naming the summary
+    line), and a seizure beyond a file's end is an error naming the seizure's own line.
 
     Parameters
     ----------
@@ -462,6 +465,7 @@ def load_patient(data_root: str | Path, case: str) -> Manifest:
         fill_from_headers,
         listed_files,
         read_present_headers,
+        use_header_days,
         use_header_durations,
     )
 
@@ -489,4 +493,5 @@ def load_patient(data_root: str | Path, case: str) -> Manifest:
         header_durations={n: h.duration_s for n, h in headers.items()},
     )
     manifest = dataclasses.replace(manifest, notes=manifest.notes + tuple(notes))
+    manifest, _ = use_header_days(manifest, headers, source=lines.source, lines={b.name: b.line for b in blocks})
     return fill_from_headers(manifest, headers, case_dir)

@@ -1,9 +1,10 @@
 """Reconcile a parsed summary with the EDF headers of the files present (used by ``load_patient``).
 
 A summary's clock times are written by hand or by a script, and can be wrong; an EDF header states what the file
-holds (``n_records`` x record duration). :func:`use_header_durations` lets the header win when the two disagree
-by more than :data:`DURATION_TOLERANCE_S`, with a :class:`~seizurepred.errors.ManifestWarning` and a manifest
-note; :func:`fill_from_headers` fills the times the summary lacks (chb24) from the headers. Only headers are read.
+holds (``n_records`` x record duration) and when it starts. :func:`use_header_durations` lets the header win when
+the two disagree by more than :data:`DURATION_TOLERANCE_S`, with a :class:`~seizurepred.errors.ManifestWarning`
+and a manifest note, and :func:`use_header_days` when the summary's file order put a file on the wrong day;
+:func:`fill_from_headers` fills the times the summary lacks (chb24) from the headers. Only headers are read.
 :func:`listed_files` names a case's files known from ``RECORDS`` or present in its folder.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -29,6 +30,7 @@ logger = logging.getLogger(__name__)
 #: header's, with a warning. Clock times have 1 s resolution and a file's records are whole seconds in CHB-MIT, so
 #: honest summaries agree within a second or two; 5 s leaves room for rounding without hiding a wrong time.
 DURATION_TOLERANCE_S = 5.0
+_DAY_S = 86400
 
 _B = TypeVar("_B", bound="_FileBlock")
 
@@ -94,6 +96,62 @@ def use_header_durations(
                 b = dataclasses.replace(b, duration_s=real)
         out.append(b)
     return out, notes
+
+
+def use_header_days(
+    manifest: Manifest, headers: dict[str, EdfHeader], *, source: str, lines: Mapping[str, int]
+) -> tuple[Manifest, list[str]]:
+    """Move recordings that the summary's file order put on the wrong day to the day their EDF headers give.
+
+    The summary gives times of day only; :func:`~seizurepred.io.summary.parse_summary` places a file listed out of
+    chronological order on the next day (the roll-over rule), shifting its seizures by 24 h. When the EDF headers
+    of both that file and the first timed file (the anchor) are present and agree with the summary's time of day
+    within :data:`DURATION_TOLERANCE_S` but not on the day, the header's day is used, with one
+    :class:`~seizurepred.errors.ManifestWarning` (and manifest note) naming the summary line of the first such file
+    and every file moved; the roll-over notes of the moved files are dropped.
+    Headers whose time of day disagrees with the summary are left alone.
+
+    Parameters
+    ----------
+    manifest : Manifest
+        Placed by the summary (durations already reconciled with the headers).
+    headers : dict
+        EDF headers of the files present, by file name.
+    source : str
+        The summary's file name, for the messages.
+    lines : mapping of str to int
+        Summary line of each file's ``File Name`` block.
+
+    Returns
+    -------
+    manifest : Manifest
+        With the misplaced recordings moved.
+    notes : list of str
+        The text of the warning, when a recording was moved.
+    """
+    timed = [r for r in manifest.recordings if r.has_times and r.file_name in headers]
+    if len(timed) < 2:
+        return manifest, []
+    anchor, ref = timed[0], headers[timed[0].file_name].start_datetime
+    times, moved = {}, []
+    for rec in timed[1:]:
+        expected = anchor.start_clock_s + (headers[rec.file_name].start_datetime - ref).total_seconds()
+        days = round((rec.start_clock_s - expected) / _DAY_S)
+        if days == 0 or abs(rec.start_clock_s - expected - days * _DAY_S) > DURATION_TOLERANCE_S:
+            continue
+        times[rec.file_name] = (rec.start_clock_s - days * _DAY_S, rec.end_clock_s - days * _DAY_S)
+        moved.append(f"{rec.file_name} ({-days:+d} d)")
+    if not times:
+        return manifest, []
+    first = min(lines[name] for name in times)
+    listed = ", ".join(moved[:5]) + (f" and {len(moved) - 5} more" if len(moved) > 5 else "")
+    message = (
+        f"{source} line {first}: the summary's file order puts {len(moved)} file(s) on another day than their EDF "
+        f"headers (relative to {anchor.file_name}), moved to the headers' day: {listed}."
+    )
+    warnings.warn(message, ManifestWarning, stacklevel=3)
+    kept = tuple(n for n in manifest.notes if not any(n.startswith(f"{name} starts at ") for name in times))
+    return dataclasses.replace(manifest.with_times(times), notes=kept + (message,)), [message]
 
 
 def _header_clock(

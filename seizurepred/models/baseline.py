@@ -1,11 +1,16 @@
-"""Baseline: logistic regression on log band powers, computed in torch inside ``forward``.
+"""Baseline: logistic regression on log band powers (and, optionally, band coherence), computed in torch.
 
 ::
 
     (B, C, T) µV -> rFFT -> power per frequency bin -> mean power per band and channel (B, C, n_bands)
     -> log10 -> BatchNorm1d(affine=False) (learned standardisation) -> Linear -> one logit
 
-Trainable by the same trainer as the deep models; it shows what plain spectral power alone achieves.
+With ``coherence=True`` the features also hold, per band and channel, the channel's mean coherency with every
+other channel (coherency: the real part of the band's cross-spectrum over the square root of the two power
+spectra, in [-1, 1]): how synchronised each channel is with the rest, which band power alone does not see (one
+feature per channel and band, like power, rather than one per pair: 253 pairs per band would over-fit a few
+thousand training windows). Trainable by the same trainer as the deep models; it shows what spectral
+features alone achieve.
 """
 
 from __future__ import annotations
@@ -73,6 +78,8 @@ class BandPowerLogReg(nn.Module):
         Frequency bands (default: delta, theta, alpha, beta, low gamma up to 45 Hz).
     eps : float
         Added to the band power (µV²) before the logarithm.
+    coherence : bool
+        Also use each channel's mean band coherency with the other channels (``n_chans`` per band).
     """
 
     def __init__(
@@ -83,13 +90,17 @@ class BandPowerLogReg(nn.Module):
         sfreq: float = 256.0,
         bands_hz: Sequence[Sequence[float]] = DEFAULT_BANDS_HZ,
         eps: float = 1e-6,
+        coherence: bool = False,
     ):
         super().__init__()
+        if not isinstance(coherence, bool):
+            raise ConfigError(f"Invalid value for 'coherence': allowed True, False; got {coherence!r}.")
         check_number("sfreq", sfreq, min_value=0.0, inclusive_min=False)
         check_number("eps", eps, min_value=0.0, inclusive_min=False)
         self.eps = float(eps)
         self.register_buffer("bands", band_matrix(n_times, float(sfreq), bands_hz), persistent=False)
-        self.n_features = n_chans * self.bands.shape[1]
+        self.coherence = coherence
+        self.n_features = (2 if coherence else 1) * n_chans * self.bands.shape[1]
         self.standardise = nn.BatchNorm1d(self.n_features, affine=False)
         self.head = nn.Linear(self.n_features, 1)
 
@@ -101,7 +112,22 @@ class BandPowerLogReg(nn.Module):
             power = power / x.shape[-1] ** 2  # (B, C, n_freqs)
             band_power = power @ self.bands  # (B, C, n_bands)
             feats = torch.log10(band_power + self.eps).flatten(1)  # (B, C * n_bands)
-            return self.standardise(feats)  # (B, C * n_bands)
+            if self.coherence:
+                feats = torch.cat([feats, self._coherency(spec)], dim=1)  # (B, 2 * C * n_bands)
+            return self.standardise(feats)
+
+    def _coherency(self, spec: torch.Tensor) -> torch.Tensor:
+        """Each channel's mean band coherency with the others: (B, C, n_freqs) complex -> (B, C * n_bands)."""
+        n_chans = spec.shape[1]
+        out = []
+        for b in range(self.bands.shape[1]):
+            bins = torch.nonzero(self.bands[:, b] > 0).squeeze(1)  # (n_bins,)
+            re, im = spec.real[..., bins], spec.imag[..., bins]  # (B, C, n_bins) each
+            cross = re @ re.transpose(1, 2) + im @ im.transpose(1, 2)  # (B, C, C): Re of the cross-spectrum
+            diag = torch.diagonal(cross, dim1=1, dim2=2).clamp_min(1e-12).sqrt()  # (B, C)
+            coh = cross / (diag[:, :, None] * diag[:, None, :])  # (B, C, C) in [-1, 1], ones on the diagonal
+            out.append((coh.sum(dim=2) - 1.0) / max(n_chans - 1, 1))  # (B, C)
+        return torch.cat(out, dim=1)  # (B, C * n_bands)
 
     def forward_head(self, feats: torch.Tensor) -> torch.Tensor:
         """Map features (B, C * n_bands) to logits (B,)."""

@@ -1,4 +1,4 @@
-"""Write a sweep's results: tidy CSV/JSON tables, a Markdown report and a figure of the continuous outputs.
+"""Write a sweep's results: tidy CSV/JSON tables, a Markdown report and the figures.
 
 Only this module, the CLI, the I/O layer, the cache and checkpoint saving touch the filesystem.
 """
@@ -10,9 +10,14 @@ import math
 from pathlib import Path
 from typing import Any
 
-from seizurepred._atomic import atomic_write, atomic_write_json, atomic_write_text
+from seizurepred._atomic import atomic_write_json, atomic_write_text
 from seizurepred.evaluation.tables import to_markdown
+from seizurepred.reporting.figures import plot_continuous, plot_opp_evidence, plot_roc
+from seizurepred.reporting.figures_timeline import plot_alarms
 from seizurepred.reporting.tables import write_csv, write_json
+
+DATA_FILE = "data.json"
+"""The run's data note and synthetic flag (``write_sweep``), read back by ``seizurepred report``."""
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +49,7 @@ _EVENT_COLS = (
     "mean_lead_time_min",
     "p_random_predictor",
     "p_surrogate",
+    "train_overlap_h",
 )
 _CIOPR_COLS = (
     "preictal_min",
@@ -74,8 +80,77 @@ def _pct(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _evidence_rows(result) -> list[dict[str, Any]]:
+    """The selection table: the selector's evidence per length beside paper CIOPR, F1, AUC and the alarms."""
+    pooled = {r["preictal_min"]: r for r in result.pooled}
+    events: dict[int, list[dict]] = {}
+    for r in result.events:
+        events.setdefault(r["preictal_min"], []).append(r)
+    rows = []
+    for e in result.opp_evidence:
+        k = e["preictal_min"]
+        p, ev = pooled.get(k, {}), events.get(k, [])
+        n_sz = sum(r["n_seizures"] for r in ev)
+        rows.append(
+            {
+                "preictal_min": k,
+                "band_min": f"{e['band_lo_min']:g}-{e['band_hi_min']:g}",
+                "n_seizures": e["n_seizures"],
+                "band_output": e["band_mean"],
+                "before_output": e["before_mean"],
+                "contrast": e["contrast"],
+                "reference_sd": e["reference_sd"],
+                "p": e["p_value"],
+                "p_corrected": e["p_corrected"],
+                "verdict": "change" if e["significant"] else (e["reason"] and "not tested") or "no change",
+                "paper_ciopr": p.get("ciopr_mean", math.nan),
+                "f1": 100.0 * p["f1"] if math.isfinite(p.get("f1", math.nan)) else math.nan,
+                "auc": 100.0 * p["auc"] if math.isfinite(p.get("auc", math.nan)) else math.nan,
+                "alarms_predicted": f"{sum(r['n_predicted'] for r in ev)}/{n_sz}" if ev else "n/a",
+                "fpr_per_h": ev[0]["fpr_per_h"] if len(ev) == 1 else math.nan,
+            }
+        )
+    return rows
+
+
+def _headline(result) -> list[str]:
+    cfg = result.config
+    n = len(result.opp_evidence)
+    if result.opp_min is None:
+        head = (
+            "**Optimal preictal period (OPP): no preictal period found** (no length's band beats reference EEG at "
+            f"alpha {cfg.selector.alpha:g} over {n} lengths, Holm-adjusted)."
+        )
+    else:
+        head = (
+            f"**Optimal preictal period (OPP): {result.opp_min} min** (criterion: {result.opp_criterion}, alpha "
+            f"{cfg.selector.alpha:g} over {n} lengths, Holm-adjusted)."
+        )
+    paper = "none" if result.paper_opp_min is None else f"{result.paper_opp_min} min"
+    lines = [head, "", f"Paper CIOPR (the paper's criterion, reported beside it): {paper} ({result.paper_opp_criterion}).", ""]
+    if result.opp_explanation:
+        lines += [result.opp_explanation, ""]
+    lines += [
+        f"Protocol: `{cfg.protocol}`; model `{cfg.model}`; repeats {cfg.repeats}; config hash `{cfg.hash()}`.",
+        "",
+    ]
+    return lines
+
+
+_EVIDENCE_TEXT = (
+    "Each length's *band* is the start of its preictal period (from the next shorter length to it, minutes before "
+    "onset), where a gradual preictal change is weakest and where lengths differ. For each held-out seizure, the "
+    "*contrast* is that fold's model's mean output in the band minus its mean output in the stretch of equal "
+    "length just before it; it is ranked among the same model's contrasts between adjacent stretches of reference "
+    "EEG (EEG of the patient that is neither preictal nor interictal and that no model trained on). Seizures are "
+    "combined (Fisher) and the p-values adjusted for the lengths tried (Holm's step-down procedure). The OPP is the "
+    "longest length whose band is significant. Paper CIOPR, F1 and AUC are the paper's figures; on patients with a known answer "
+    "F1 and AUC favour short lengths and CIOPR long ones (benchmarks/bench_opp.py)."
+)
+
+
 def render_report(result, *, data_note: str = "") -> str:
-    """Markdown report of a sweep: OPP, pooled segment metrics, CIOPR, event-level metrics, what was skipped.
+    """Markdown report of a sweep: the OPP and how it was chosen, segment metrics, CIOPR, alarms, what failed.
 
     Parameters
     ----------
@@ -88,13 +163,9 @@ def render_report(result, *, data_note: str = "") -> str:
     lines = [f"# Preictal-period sweep: {result.case}", ""]
     if data_note:
         lines += [data_note, ""]
-    opp = "none" if result.opp_min is None else f"{result.opp_min} min"
-    lines += [
-        f"**Optimal preictal period (OPP): {opp}** (criterion: {result.opp_criterion}). "
-        f"Protocol: `{cfg.protocol}`; model `{cfg.model}`; repeats {cfg.repeats}; config hash "
-        f"`{cfg.hash()}`.",
-        "",
-    ]
+    lines += _headline(result)
+    if result.opp_evidence:
+        lines += ["## How the OPP was chosen", "", _EVIDENCE_TEXT, "", to_markdown(_evidence_rows(result), float_format="{:.3g}"), ""]
     lines += [
         "## Segment metrics pooled over folds (percent; FAR is a *segment* rate per hour)",
         "",
@@ -102,29 +173,19 @@ def render_report(result, *, data_note: str = "") -> str:
         "",
     ]
     if result.ciopr:
-        lines += [
-            "## CIOPR per seizure (minutes before onset)",
-            "",
-            to_markdown(result.ciopr, _CIOPR_COLS),
-            "",
-        ]
+        lines += ["## Paper CIOPR per seizure (minutes before onset)", "", to_markdown(result.ciopr, _CIOPR_COLS), ""]
     else:
-        lines += [
-            "## CIOPR",
-            "",
-            "No held-out seizure had > 2.5 h of uninterrupted EEG before onset: no CIOPR.",
-            "",
-        ]
+        lines += ["## Paper CIOPR", "", "No held-out seizure had > 2.5 h of uninterrupted EEG before onset: no CIOPR.", ""]
     if result.opp_variants:
         lines += [
-            "## OPP under CIOPR's ambiguous choices",
+            "## Paper-CIOPR OPP under its open readings",
             "",
-            "METHOD.md leaves two choices open; an OPP that changes with them rests on a reading of the paper, "
-            "not on the data.",
+            "METHOD.md leaves these choices open [R]; an OPP that changes with them rests on a reading of the "
+            "paper, not on the data.",
             "",
             to_markdown(
                 [{**v, "used": "yes" if v["used"] else ""} for v in result.opp_variants],
-                ("output", "spc_mode", "opp_min", "criterion", "used"),
+                ("output", "spc_mode", "reconstruction", "opp_min", "criterion", "used"),
             ),
             "",
         ]
@@ -133,58 +194,47 @@ def render_report(result, *, data_note: str = "") -> str:
         lines += [
             f"## Event level (SOP {a.sop_min:g} min, SPH {a.sph_min:g} min, {a.mode}, {a.n_windows} outputs)",
             "",
-            "Timelines: each held-out seizure's pre-onset record (up to 10 h) under its fold's model.",
+            "Timelines: every recorded stretch within 10 h before each held-out seizure, under its fold's model "
+            "(gaps excluded from time; the alarm state is reset after a gap). `train_overlap_h`: hours of these "
+            "records covered by training or validation windows (their figures are optimistic there).",
             "",
             to_markdown(result.events, _EVENT_COLS, float_format="{:.3g}"),
             "",
         ]
+    if result.failed:
+        lines += ["## Failed folds (failed twice; left out of every pooled figure)", ""]
+        lines += [f"- {f['preictal_min']} min, seizure {f['seizure_id']}, repeat {f['repeat']}: {f['error']}" for f in result.failed]
+        lines += [""]
     if result.skipped:
-        lines += (
-            ["## Skipped", ""] + [f"- {s['preictal_min']} min: {s['reason']}" for s in result.skipped] + [""]
-        )
+        lines += ["## Skipped", ""] + [f"- {s['preictal_min']} min: {s['reason']}" for s in result.skipped] + [""]
     return "\n".join(lines)
 
 
-def plot_continuous(result, path: str | Path, *, max_seizures: int = 4) -> Path | None:
-    """PNG of each held-out seizure's 8-min block-averaged output per preictal length (first repeat).
-
-    Returns the path, or ``None`` when no fold has a continuous output.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    folds = [f for f in result.folds if f.continuous is not None and f.repeat == 0]
-    seizures = sorted({f.seizure_id for f in folds})[:max_seizures]
-    if not seizures:
-        return None
-    fig, axes = plt.subplots(len(seizures), 1, figsize=(8, 2.4 * len(seizures)), sharex=True, squeeze=False)
-    for ax, sid in zip(axes[:, 0], seizures):
-        for f in sorted((f for f in folds if f.seizure_id == sid), key=lambda f: -f.preictal_min):
-            t, p = f.continuous.times_min_before_onset, f.continuous.probs
-            n = max(1, int(round(8 * 60 / f.continuous.window_s)))
-            m = (len(p) // n) * n
-            tb = t[len(p) - m :].reshape(-1, n).mean(axis=1)
-            pb = (p[len(p) - m :] >= 0.5).reshape(-1, n).mean(axis=1)
-            ax.plot(-tb, pb, marker="o", ms=3, label=f"{f.preictal_min} min")
-        ax.set_ylim(-0.05, 1.05)
-        ax.set_ylabel(f"seizure {sid}")
-        ax.axvline(0, color="k", lw=0.8)
-    axes[0, 0].legend(title="preictal", fontsize=8, ncol=4)
-    axes[-1, 0].set_xlabel("minutes relative to onset (8-min means of rounded outputs)")
-    fig.suptitle(f"{result.case}: continuous output before onset")
-    fig.tight_layout()
-    path = atomic_write(path, lambda fh: fig.savefig(fh, format="png", dpi=110))
-    plt.close(fig)
-    return path
-
-
-def write_sweep(result, out_dir: str | Path, *, data_note: str = "") -> dict[str, Path]:
-    """Write every table (CSV + JSON), ``timings.csv``, ``summary.json``, ``report.md`` and the figure.
+def write_sweep(
+    result, out_dir: str | Path, *, data_note: str = "", manifest=None, synthetic: bool = False
+) -> dict[str, Path]:
+    """Write every table (CSV + JSON), ``timings.csv``, ``summary.json``, ``data.json``, ``report.md``, figures.
 
     Every table is byte-reproducible: the same folds give the same bytes (wall-clock times go to
-    ``timings.csv`` only).
+    ``timings.csv`` only). The figures (:mod:`seizurepred.reporting.figures`) are ``continuous.png`` (CIOPR's
+    input and fit per held-out seizure and length), ``opp_evidence.png`` (how the OPP was chosen),
+    ``roc.png`` and ``alarms.png`` (the alarm timeline on the patient clock; needs ``manifest``); a figure
+    whose inputs are absent is not written.
+
+    Parameters
+    ----------
+    result : SweepResult
+        The aggregated sweep.
+    out_dir : str or Path
+        The run folder.
+    data_note : str
+        A sentence about the data, in the report and ``data.json`` (not in ``summary.json``: it names a
+        folder of this machine, and the tables are compared byte for byte across machines).
+    manifest : Manifest or None
+        The patient the sweep ran on (``PatientData.manifest``, ``LoadedRun.manifest``); ``None`` skips the
+        figures that need the patient clock.
+    synthetic : bool
+        The data is synthetic: every figure says so, and ``data.json`` records it.
 
     Returns
     -------
@@ -195,14 +245,23 @@ def write_sweep(result, out_dir: str | Path, *, data_note: str = "") -> dict[str
 
     out = Path(out_dir)
     written: dict[str, Path] = {}
-    for name in ("segments", "pooled", "ciopr", "events", "events_by_seizure"):
+    for name in ("segments", "pooled", "opp_evidence", "ciopr", "events", "events_by_seizure"):
         rows = getattr(result, name)
         written[f"{name}.csv"] = write_csv(rows, out / f"{name}.csv")
         written[f"{name}.json"] = write_json(rows, out / f"{name}.json")
     written["timings.csv"] = write_csv(timing_rows(result.folds), out / "timings.csv")
     written["summary.json"] = atomic_write_json(out / "summary.json", result.summary())
+    # About the data, not the result (the note names this machine's folder): kept out of the tables.
+    written[DATA_FILE] = atomic_write_json(out / DATA_FILE, {"data_note": data_note, "synthetic": bool(synthetic)})
     written["report.md"] = atomic_write_text(out / "report.md", render_report(result, data_note=data_note))
-    fig = plot_continuous(result, out / "continuous.png")
-    if fig is not None:
-        written["continuous.png"] = fig
+    figures = {
+        "continuous.png": lambda p: plot_continuous(result, p, synthetic=synthetic),
+        "opp_evidence.png": lambda p: plot_opp_evidence(result, p, synthetic=synthetic),
+        "roc.png": lambda p: plot_roc(result, p, synthetic=synthetic),
+        "alarms.png": lambda p: plot_alarms(result, manifest, p, synthetic=synthetic),
+    }
+    for name, plot in figures.items():
+        path = plot(out / name)
+        if path is not None:
+            written[name] = path
     return written

@@ -4,9 +4,10 @@ Layout of ``out_dir``::
 
     .lock                     held (flock) by the process writing this folder; names it
     sweep_config.json         case, config hash and config of the sweep
+    run.json                  the patient's manifest and the lengths without a fold (what load_run needs)
     folds/<stem>.json, .npz   one finished (or failed) fold; the JSON, written last, marks it complete
     checkpoints/<stem>.pt     training checkpoints (written by the trainer, resumable)
-    segments.csv ...          tables, summary.json, report.md, figures (:mod:`seizurepred.reporting.report`)
+    segments.csv ...          tables, summary.json, data.json, report.md, figures (:mod:`seizurepred.reporting.report`)
     timings.csv               wall-clock seconds per fold (kept out of the tables, which are byte-reproducible)
 
 Damaged run state is never fatal: a fold whose JSON cannot be parsed, whose arrays are missing or unreadable, or
@@ -41,6 +42,7 @@ from seizurepred.sweep.plan import Fold
 logger = logging.getLogger(__name__)
 
 CONFIG_FILE = "sweep_config.json"
+RUN_FILE = "run.json"
 LOCK_FILE = ".lock"
 
 
@@ -130,6 +132,49 @@ class RunStore:
                     )
                 return
         atomic_write_json(path, payload)
+
+    # ------------------------------------------------------------------ run info
+    def save_run_info(self, *, manifest, skipped) -> Path:
+        """Write ``run.json``: the manifest the sweep used and the lengths that yield no fold."""
+        return atomic_write_json(self.out_dir / RUN_FILE, {"manifest": manifest.to_dict(), "skipped": list(skipped)})
+
+    def load_run_info(self):
+        """``(manifest, skipped)`` from ``run.json``.
+
+        Raises
+        ------
+        ConfigError
+            The folder holds no readable ``run.json`` (not a finished run of this version).
+        """
+        from seizurepred.io.manifest import Manifest
+
+        path = self.out_dir / RUN_FILE
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return Manifest.from_dict(data["manifest"], source=str(path)), list(data["skipped"])
+        except FileNotFoundError:
+            raise ConfigError(f"{self.out_dir}: not a run folder (no {RUN_FILE}; made by seizurepred sweep).") from None
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(f"{path}: unreadable ({exc}).") from None
+
+    def load_config(self):
+        """``(case, SweepConfig)`` from ``sweep_config.json``.
+
+        Raises
+        ------
+        ConfigError
+            Missing or unreadable file.
+        """
+        from seizurepred.sweep.config import sweep_config_from_saved
+
+        path = self.out_dir / CONFIG_FILE
+        try:
+            saved = json.loads(path.read_text(encoding="utf-8"))
+            return saved["case"], sweep_config_from_saved(saved["config"], source=str(path))
+        except FileNotFoundError:
+            raise ConfigError(f"{self.out_dir}: not a run folder (no {CONFIG_FILE}).") from None
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(f"{path}: unreadable ({exc}).") from None
 
     # ------------------------------------------------------------------ folds
     def fold_paths(self, fold: Fold) -> tuple[Path, Path]:

@@ -26,7 +26,10 @@ logger = logging.getLogger(__name__)
 
 
 def _no_fold_error(case: str, plan: Plan) -> ConfigError:
-    reasons = "; ".join(f"{s['preictal_min']} min: {s['reason']}" for s in plan.skipped) or "no length to sweep"
+    by_reason: dict[str, list[str]] = {}
+    for s in plan.skipped:
+        by_reason.setdefault(s["reason"], []).append(str(s["preictal_min"]))
+    reasons = "; ".join(f"{'/'.join(ks)} min: {r}" for r, ks in by_reason.items()) or "no length to sweep"
     return ConfigError(f"{case}: the config plans no fold to train ({reasons}).")
 
 
@@ -84,14 +87,17 @@ def run_pool(
             held.enter_context(store.lock())
         for case, store in stores.items():
             store.check_config(config, case=case, resume=resume)
+            store.save_run_info(manifest=by_case[case].manifest, skipped=plan.for_case(case).skipped)
         tasks = []
         for fold in plan.folds:
             store = stores[fold.case]
             done = store.load_fold(fold, config_hash=config_hash) if resume else None
             if done is not None:
                 results[fold.key] = done
-            else:
-                tasks.append(FoldTask(fold, store.checkpoint_path(fold), resume))
+                continue
+            if not resume:  # start over: the checkpoint goes, and a retry of the fold resumes from its own
+                store.checkpoint_path(fold).unlink(missing_ok=True)
+            tasks.append(FoldTask(fold, store.checkpoint_path(fold), True))
         logger.info("%d folds planned, %d finished before, %d to run (%s)", len(plan), len(results),
                     len(tasks), executor.describe())  # fmt: skip
 

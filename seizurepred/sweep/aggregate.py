@@ -7,23 +7,21 @@ matter. Failed folds are listed, and left out of every pooled figure.
 
 from __future__ import annotations
 
-import dataclasses
 import math
-import warnings
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from seizurepred.evaluation.ciopr import CioprOptions, choose_opp, ciopr_compare, ciopr_terms
-from seizurepred.evaluation.metrics import UndefinedMetricWarning, pool_folds
-from seizurepred.evaluation.tables import as_row, ciopr_row
+from seizurepred.evaluation.metrics import pool_folds
+from seizurepred.evaluation.opp import explain, select_opp
 from seizurepred.io.manifest import Manifest
+from seizurepred.sweep.ciopr_table import ciopr_rows, paper_opp, reading_variants
 from seizurepred.sweep.config import SweepConfig
 from seizurepred.sweep.events import event_rows, event_rows_by_seizure
 from seizurepred.sweep.fold_result import FoldResult
 from seizurepred.sweep.result import SweepResult
+from seizurepred.sweep.selection import opp_evidence
 
 _METRICS = ("sensitivity", "specificity", "accuracy", "f1", "auc", "segment_far_per_h")
 
@@ -64,22 +62,6 @@ def timing_rows(results: Sequence[FoldResult]) -> list[dict[str, Any]]:
     ]
 
 
-def _ciopr_rows(case: str, folds: list[FoldResult], options: CioprOptions) -> list[dict[str, Any]]:
-    by_seizure: dict[tuple[int, int], dict[int, Any]] = defaultdict(dict)
-    hours: dict[tuple[int, int], float] = {}
-    for f in folds:
-        if f.continuous is not None:
-            by_seizure[(f.seizure_id, f.repeat)][f.preictal_min] = ciopr_terms(f.continuous, options=options)
-            hours[(f.seizure_id, f.repeat)] = f.continuous.record_hours
-    rows = []
-    for (sid, repeat), terms in sorted(by_seizure.items()):
-        for _, res in sorted(ciopr_compare(terms, options=options).items()):
-            row = as_row(ciopr_row(res, case=case, repeat=repeat, record_hours=hours[(sid, repeat)]))
-            row["reason"] = res.terms.reason
-            rows.append(row)
-    return rows
-
-
 def _nanmean(values: list[float]) -> float:
     arr = np.asarray(values, dtype=np.float64)
     arr = arr[np.isfinite(arr)]
@@ -105,28 +87,6 @@ def _pooled_rows(case: str, folds: list[FoldResult], ciopr: list[dict], config: 
         )
         rows.append(row)
     return rows
-
-
-#: The two ambiguous CIOPR choices of METHOD.md section 4 (the first pair is the paper's reading).
-_CIOPR_VARIANTS = (
-    ("rounded", "first_crossing"),
-    ("rounded", "sustained"),
-    ("probability", "first_crossing"),
-    ("probability", "sustained"),
-)
-
-
-def _opp(ciopr: list[dict[str, Any]], pooled: list[dict[str, Any]]) -> tuple[int | None, str]:
-    """OPP from CIOPR rows (mean over seizures and repeats), else from the pooled F1."""
-    if not pooled:
-        return None, "none"
-    by_k = {
-        r["preictal_min"]: [c["ciopr"] for c in ciopr if c["preictal_min"] == r["preictal_min"]]
-        for r in pooled
-    }
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UndefinedMetricWarning)
-        return choose_opp(by_k, {r["preictal_min"]: r["f1"] for r in pooled})
 
 
 def aggregate(
@@ -160,23 +120,11 @@ def aggregate(
         for r in results
         if not r.ok
     ]
-    ciopr = _ciopr_rows(case, folds, config.ciopr)
+    ciopr = ciopr_rows(case, folds, config.ciopr)
     pooled = _pooled_rows(case, folds, ciopr, config)
-    opp, criterion = _opp(ciopr, pooled)
-    variants = []
-    for output, spc_mode in _CIOPR_VARIANTS:
-        options = dataclasses.replace(config.ciopr, output=output, spc_mode=spc_mode)
-        rows = ciopr if options == config.ciopr else _ciopr_rows(case, folds, options)
-        k, crit = _opp(rows, pooled)
-        variants.append(
-            {
-                "output": output,
-                "spc_mode": spc_mode,
-                "opp_min": k,
-                "criterion": crit,
-                "used": options == config.ciopr,
-            }
-        )
+    paper_k, paper_criterion = paper_opp(ciopr, pooled)
+    evidence = opp_evidence(folds, config)
+    opp, criterion = select_opp(evidence)
     return SweepResult(
         case=case,
         config=config,
@@ -187,7 +135,11 @@ def aggregate(
         events_by_seizure=event_rows_by_seizure(manifest, folds, config=config),
         opp_min=opp,
         opp_criterion=criterion,
-        opp_variants=variants,
+        paper_opp_min=paper_k,
+        paper_opp_criterion=paper_criterion,
+        opp_evidence=[{"case": case, **e.as_row()} for e in evidence],
+        opp_explanation=explain(evidence, opp, paper_k),
+        opp_variants=reading_variants(case, folds, config.ciopr, pooled, ciopr),
         skipped=[{k: v for k, v in s.items() if k != "case"} for s in skipped],
         folds=tuple(folds),
         failed=failed,

@@ -28,6 +28,7 @@ from seizurepred.config import config_from_dict, config_hash, config_to_dict, lo
 from seizurepred.errors import ConfigError
 from seizurepred.evaluation.alarms import AlarmConfig
 from seizurepred.evaluation.ciopr import CioprOptions
+from seizurepred.evaluation.opp import SelectorOptions
 from seizurepred.labels.segments import LabelConfig
 from seizurepred.training import TrainConfig
 from seizurepred.windows.index import WindowConfig
@@ -69,8 +70,9 @@ class SweepConfig:
         Seeded, class-balanced subsample of the training windows (quick CPU runs); ``None`` = all.
     n_surrogates : int
         Seizure-time surrogates for the event-level significance test (0 skips it).
-    label, window, preprocess, train, alarms, ciopr : stage configs
-        ``label.preictal_min`` is overridden by each swept length.
+    label, window, preprocess, train, alarms, ciopr, selector : stage configs
+        ``label.preictal_min`` is overridden by each swept length; ``selector`` holds the OPP selector's options
+        (:mod:`seizurepred.evaluation.opp`).
     """
 
     preictal_mins: tuple[int, ...] = (60, 45, 30, 15)
@@ -90,6 +92,7 @@ class SweepConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     alarms: AlarmConfig = field(default_factory=AlarmConfig)
     ciopr: CioprOptions = field(default_factory=CioprOptions)
+    selector: SelectorOptions = field(default_factory=SelectorOptions)
 
     def __post_init__(self) -> None:
         if not self.preictal_mins:
@@ -114,6 +117,20 @@ class SweepConfig:
             check_number("max_train_windows", self.max_train_windows, min_value=2, integer=True)
         self._check_model()
         self._check_seed_range()
+        self._check_horizons()
+
+    def _check_horizons(self) -> None:
+        """The labels' SPH and the alarms' SPH are one idea in two places; their relation is checked.
+
+        ``label.sph_min`` (paper: 0) ends the preictal labels that long before onset; ``alarms.sph_min``
+        (default 5, as Truong 2018) is the least time between a correct alarm and the onset. Alarms are scored at a
+        horizon at least as long as the one the models were trained for: ``alarms.sph_min >= label.sph_min``.
+        """
+        if self.alarms.sph_min < self.label.sph_min:
+            raise ConfigError(
+                f"Invalid value for 'alarms.sph_min': allowed >= label.sph_min ({self.label.sph_min:g} min: the "
+                f"models are trained to stop {self.label.sph_min:g} min before onset); got {self.alarms.sph_min:g}."
+            )
 
     def _check_model(self) -> None:
         """The model name and options must be registered ones (checked now, not after the cache is built)."""
@@ -154,6 +171,7 @@ _STAGES = {
     "train": TrainConfig,
     "alarms": AlarmConfig,
     "ciopr": CioprOptions,
+    "selector": SelectorOptions,
 }
 
 
@@ -213,3 +231,14 @@ def sweep_config_from_dict(data: dict[str, Any], *, source: str = "config") -> S
 def load_sweep_config(path: str | Path) -> SweepConfig:
     """Load a sweep config from a TOML file (see the module docstring for its layout)."""
     return sweep_config_from_dict(load_toml(path), source=Path(path).name)
+
+
+def sweep_config_from_saved(data: dict[str, Any], *, source: str = "sweep_config.json") -> SweepConfig:
+    """Rebuild the :class:`SweepConfig` that :meth:`SweepConfig.to_dict` saved (stage configs nested)."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: expected a JSON object of a sweep config; got {type(data).__name__}.")
+    top = {k: v for k, v in data.items() if k not in _STAGES}
+    if "model_options" in top:
+        top["model_options"] = {str(k): v for k, v in top["model_options"]}
+    tables = {name: data[name] for name in _STAGES if name in data}
+    return sweep_config_from_dict({"sweep": top, **tables}, source=source)

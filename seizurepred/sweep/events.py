@@ -1,9 +1,11 @@
 """Event-level evaluation of a sweep: alarms on each fold's continuous output, pooled per length.
 
-Each fold yields one timeline: its model's output over the held-out seizure's uninterrupted pre-onset record (up
-to 10 h, ending at onset). Alarms are raised on it with :class:`~seizurepred.evaluation.alarms.AlarmConfig`
-(firing power or k-of-n, SOP, SPH, refractory period SOP + SPH); the part of the record outside
-``[onset - SPH - SOP, onset]`` is interictal time for the false-prediction rate.
+Each fold yields one timeline: its model's output over every recorded stretch within 10 h before the held-out
+seizure's onset (back to the previous seizure's end), whatever CIOPR's own eligibility. Gaps between stretches
+are excluded from time and reset the alarm state (the firing-power window never reaches across a gap). Alarms
+are raised with :class:`~seizurepred.evaluation.alarms.AlarmConfig` (firing power or k-of-n, SOP, SPH,
+refractory period SOP + SPH); the part of the record outside ``[onset - SPH - SOP, onset]`` is interictal time
+for the false-prediction rate.
 
 Per preictal length and repeat, the folds are pooled: event sensitivity = predicted / held-out seizures, FPR/h =
 false alarms / interictal hours over all timelines, time in warning, mean lead time, the random-predictor p-value
@@ -11,8 +13,11 @@ false alarms / interictal hours over all timelines, time in warning, mean lead t
 laid end to end on one virtual clock (each keeps its own alarms and onset), and surrogate onsets are drawn within
 the recorded time.
 
-Caveat (METHOD.md section 5): under the paper's protocol these records overlap interictal data used in training,
-so the event figures are optimistic; the chronological protocol avoids that.
+Caveat (METHOD.md section 5): the records can overlap data used in training: under the paper's protocol the
+interictal windows of the record's first 6 h are in the training pool, and under the chronological protocol the
+record's interictal data before the training cut-off is too. Every row says how much (``train_overlap_h``:
+hours of the record covered by training or validation windows); figures from such records are optimistic. The
+OPP selector does not use these records' interictal part (:mod:`seizurepred.evaluation.opp`).
 """
 
 from __future__ import annotations
@@ -28,11 +33,13 @@ from seizurepred.evaluation.alarms import event_metrics, raise_alarms
 from seizurepred.evaluation.significance import random_predictor_p, surrogate_test
 
 
-def _timeline(fold, onset_clock_s: float) -> tuple[np.ndarray, np.ndarray]:
-    """(clock_s at the end of each window, probs) of a fold's continuous output."""
+def _timeline(fold, onset_clock_s: float) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(clock_s at the end of each window, probs)`` of every stretch of a fold's continuous output."""
     cont = fold.continuous
-    clock = onset_clock_s - cont.times_min_before_onset * 60.0 + cont.window_s
-    return clock.astype(np.float64), np.asarray(cont.probs, dtype=np.float64)
+    return [
+        ((onset_clock_s - t * 60.0 + cont.window_s).astype(np.float64), np.asarray(p, dtype=np.float64))
+        for t, p in cont.stretches()
+    ]
 
 
 def _pool(case: str, k: int, repeat: int, items: list[tuple], config) -> dict[str, Any]:
@@ -42,22 +49,26 @@ def _pool(case: str, k: int, repeat: int, items: list[tuple], config) -> dict[st
     n_pred = n_false = 0
     hours = warn_s = total_s = 0.0
     leads: list[float] = []
+    overlap_h = 0.0
     for fold, onset, offset in items:
-        t, p = _timeline(fold, onset)
-        m = event_metrics([(t, p)], [onset], offsets_s=[offset], config=cfg, step_s=fold.continuous.window_s)
+        segs = _timeline(fold, onset)
+        w = fold.continuous.window_s
+        m = event_metrics(segs, [onset], offsets_s=[offset], config=cfg, step_s=w)
+        n_out = sum(s[0].size for s in segs)
         n_pred += m.n_predicted
         n_false += m.n_false_alarms
         hours += m.interictal_hours
-        warn_s += m.time_in_warning * t.size
-        total_s += t.size
+        warn_s += m.time_in_warning * n_out
+        total_s += n_out
+        overlap_h += fold.train_overlap_h
         leads += [x for x in m.lead_times_min if math.isfinite(x)]
-        # lay this timeline after the previous ones on a virtual clock (gap of one refractory period)
-        base = shift - t[0]
+        # lay this timeline after the previous ones on a virtual clock (gap of one refractory period + 1 h)
+        base = shift - segs[0][0][0]
         onsets.append(onset + base)
         offsets.append(offset + base)
-        alarms.append(raise_alarms([(t + base, p)], config=cfg))
-        recorded.append((t[0] + base - fold.continuous.window_s, t[-1] + base))
-        shift = t[-1] + base + cfg.refractory_s + 3600.0
+        alarms.append(raise_alarms([(c + base, p) for c, p in segs], config=cfg))
+        recorded += [(c[0] + base - w, c[-1] + base) for c, _ in segs]
+        shift = segs[-1][0][-1] + base + cfg.refractory_s + 3600.0
     n_sz = len(items)
     fpr = n_false / hours if hours > 0 else math.nan
     row = {
@@ -74,6 +85,7 @@ def _pool(case: str, k: int, repeat: int, items: list[tuple], config) -> dict[st
         "fpr_per_h": fpr,
         "time_in_warning": warn_s / total_s if total_s else math.nan,
         "mean_lead_time_min": float(np.mean(leads)) if leads else math.nan,
+        "train_overlap_h": overlap_h,
     }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -133,12 +145,10 @@ def event_rows_by_seizure(manifest, folds, *, config) -> list[dict[str, Any]]:
     rows = []
     for (k, repeat), items in sorted(_groups(manifest, folds).items()):
         for fold, onset, offset in items:
-            t, p = _timeline(fold, onset)
+            segs = _timeline(fold, onset)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                m = event_metrics(
-                    [(t, p)], [onset], offsets_s=[offset], config=cfg, step_s=fold.continuous.window_s
-                )
+                m = event_metrics(segs, [onset], offsets_s=[offset], config=cfg, step_s=fold.continuous.window_s)
             rows.append(
                 {
                     "case": manifest.case,
@@ -155,6 +165,8 @@ def event_rows_by_seizure(manifest, folds, *, config) -> list[dict[str, Any]]:
                     "time_in_warning": m.time_in_warning,
                     "lead_time_min": m.mean_lead_time_min,
                     "record_hours": fold.continuous.record_hours,
+                    "n_stretches": len(segs),
+                    "train_overlap_h": fold.train_overlap_h,
                 }
             )
     return rows

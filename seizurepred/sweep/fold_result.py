@@ -15,11 +15,12 @@ import numpy as np
 from seizurepred._json import json_safe, nan_for_none
 from seizurepred.errors import ConfigError
 from seizurepred.evaluation.continuous import ContinuousOutput
+from seizurepred.evaluation.reference import ReferenceOutput
 from seizurepred.labels.segments import LabelConfig
 from seizurepred.sweep.plan import Fold
 
 #: Version of the fold file format (bump when a field changes meaning).
-FOLD_FORMAT = 2
+FOLD_FORMAT = 3
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,12 @@ class FoldResult:
     y_true, y_score : ndarray of shape (n_test,)
         Test labels and probabilities.
     continuous : ContinuousOutput or None
-        Output over the held-out seizure's pre-onset record.
+        Output over the held-out seizure's pre-onset record (every recorded stretch within 10 h before onset).
+    reference : ReferenceOutput or None
+        Output over the patient's reference EEG (unlabelled, never trained on): the OPP selector's null.
+    train_overlap_h : float
+        Hours of the pre-onset record covered by this fold's training or validation windows (the paper
+        protocol's interictal training data lies there; flagged in the event tables).
     history : tuple of dict
         One row per training epoch.
     """
@@ -64,6 +70,8 @@ class FoldResult:
     y_true: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8), repr=False)
     y_score: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32), repr=False)
     continuous: ContinuousOutput | None = field(default=None, repr=False)
+    reference: ReferenceOutput | None = field(default=None, repr=False)
+    train_overlap_h: float = 0.0
     history: tuple[dict[str, float], ...] = field(default=(), repr=False)
 
     @property
@@ -116,6 +124,13 @@ def to_payload(result: FoldResult) -> tuple[dict[str, Any], dict[str, np.ndarray
     if cont is not None:
         arrays["cont_times_min"] = cont.times_min_before_onset
         arrays["cont_probs"] = cont.probs
+        if cont.stretch is not None:
+            arrays["cont_stretch"] = cont.stretch
+    ref = result.reference
+    if ref is not None:
+        arrays["ref_clock_s"] = ref.clock_s
+        arrays["ref_probs"] = ref.probs
+        arrays["ref_piece"] = ref.piece
     meta = {
         "format": FOLD_FORMAT,
         "fold": _fold_to_dict(result.fold),
@@ -127,10 +142,17 @@ def to_payload(result: FoldResult) -> tuple[dict[str, Any], dict[str, np.ndarray
         "train_s": result.train_s,
         "device": result.device,
         "metrics": result.metrics,
+        "train_overlap_h": result.train_overlap_h,
         "history": list(result.history),
         "continuous": None
         if cont is None
-        else {"record_hours": cont.record_hours, "window_s": cont.window_s, "seizure_id": cont.seizure_id},
+        else {
+            "record_hours": cont.record_hours,
+            "window_s": cont.window_s,
+            "seizure_id": cont.seizure_id,
+            "stretch_hours": list(cont.stretch_hours),
+        },
+        "reference": None if ref is None else {"window_s": ref.window_s},
     }
     return json_safe(meta), arrays
 
@@ -155,7 +177,13 @@ def from_payload(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> FoldRes
                 probs=arrays["cont_probs"],
                 record_hours=float(cont_meta["record_hours"]),
                 window_s=float(cont_meta["window_s"]),
+                stretch=arrays.get("cont_stretch"),
+                stretch_hours=tuple(float(h) for h in cont_meta["stretch_hours"]),
             )
+        ref = None
+        if meta["reference"] is not None:
+            ref = ReferenceOutput(arrays["ref_clock_s"], arrays["ref_probs"], arrays["ref_piece"],
+                                  float(meta["reference"]["window_s"]))  # fmt: skip
         return FoldResult(
             fold=_fold_from_dict(meta["fold"]),
             status=meta["status"],
@@ -169,6 +197,8 @@ def from_payload(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> FoldRes
             y_true=arrays["y_true"],
             y_score=arrays["y_score"],
             continuous=cont,
+            reference=ref,
+            train_overlap_h=float(meta["train_overlap_h"]),
             history=tuple(nan_for_none(row) for row in meta["history"]),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:

@@ -134,7 +134,7 @@ def check_seeds(config: SweepConfig, *, max_seizure_id: int) -> None:
 
 # ------------------------------------------------------------------------------ window index and splits
 _INPUTS: OrderedDict[tuple, tuple[WindowIndex, list[Split]]] = OrderedDict()
-_INPUTS_MAX = 8
+_INPUTS_MAX = 64  # lengths x repeats of a pool; each entry is a few MB
 
 
 def _index_and_splits(

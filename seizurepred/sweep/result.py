@@ -34,13 +34,22 @@ class SweepResult:
     events_by_seizure : list of dict
         The alarms of each fold's timeline alone (one row per length x held-out seizure x repeat).
     opp_min : int or None
-        Optimal preictal period in minutes.
+        Optimal preictal period in minutes, from the OPP selector (:mod:`seizurepred.evaluation.opp`); ``None``
+        when no length is better than chance.
     opp_criterion : str
+        ``"preictal-band test"`` or ``"no preictal period found"``.
+    paper_opp_min : int or None
+        The paper's OPP ("paper CIOPR": highest mean CIOPR, else highest F1), reported beside it.
+    paper_opp_criterion : str
         ``"CIOPR"``, ``"F1"`` or ``"none"``.
+    opp_evidence : list of dict
+        The selector's evidence per length (band, band and reference means, p-values, verdict).
+    opp_explanation : str
+        One sentence when the selector and paper CIOPR differ ("" otherwise).
     opp_variants : list of dict
-        The OPP under each combination of CIOPR's two ambiguous choices (``output`` rounded/probability x
-        ``spc_mode`` first_crossing/sustained); ``used`` marks the configured one. A robustness check: an OPP
-        that changes with them rests on a reading of the paper, not on the data.
+        The paper-CIOPR OPP under each combination of CIOPR's open readings (``output`` x ``spc_mode`` x
+        ``reconstruction``); ``used`` marks the configured one. An OPP that changes with them rests on a
+        reading of the paper, not on the data.
     skipped : list of dict
         Lengths that yield no fold, with reasons.
     folds : tuple of FoldResult
@@ -57,6 +66,10 @@ class SweepResult:
     events: list[dict[str, Any]]
     opp_min: int | None
     opp_criterion: str
+    paper_opp_min: int | None = None
+    paper_opp_criterion: str = "none"
+    opp_evidence: list[dict[str, Any]] = field(default_factory=list)
+    opp_explanation: str = ""
     opp_variants: list[dict[str, Any]] = field(default_factory=list)
     events_by_seizure: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)
@@ -70,6 +83,10 @@ class SweepResult:
             "protocol": self.config.protocol,
             "opp_min": self.opp_min,
             "opp_criterion": self.opp_criterion,
+            "paper_opp_min": self.paper_opp_min,
+            "paper_opp_criterion": self.paper_opp_criterion,
+            "opp_explanation": self.opp_explanation,
+            "opp_evidence": self.opp_evidence,
             "opp_variants": self.opp_variants,
             "pooled": self.pooled,
             "skipped": self.skipped,

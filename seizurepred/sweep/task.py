@@ -17,15 +17,22 @@ import numpy as np
 import torch
 
 from seizurepred.cache.patient import PatientData
-from seizurepred.evaluation.continuous import continuous_output
+from seizurepred.errors import CacheError
+from seizurepred.evaluation.continuous import (
+    ContinuousOutput,
+    WindowPlan,
+    continuous_from_plan,
+    record_windows,
+)
 from seizurepred.evaluation.metrics import segment_metrics
+from seizurepred.evaluation.reference import ReferenceOutput, reference_pieces, reference_windows
 from seizurepred.models import build_model
 from seizurepred.sweep.config import SweepConfig
 from seizurepred.sweep.fold_result import FoldResult
 from seizurepred.sweep.plan import Fold, fold_inputs
-from seizurepred.training import predict_proba, train_model
+from seizurepred.training import load_checkpoint, predict_proba, train_model
 from seizurepred.training.device import resolve_device
-from seizurepred.windows.gather import materialize
+from seizurepred.windows.gather import gather_starts, materialize
 from seizurepred.windows.index import WindowIndex
 
 logger = logging.getLogger(__name__)
@@ -49,6 +56,73 @@ def _predictor(model: torch.nn.Module, device: torch.device, batch_size: int):
         return predict_proba(model, X, batch_size=batch_size, device=str(device))
 
     return predict
+
+
+#: Windows gathered and scored at a time (bounds the host array to ~300 MB at 23 x 1280).
+_SCORE_CHUNK = 2048
+
+
+def score_windows(plan: WindowPlan, patient: PatientData, predict) -> np.ndarray:
+    """Model probabilities of every window of ``plan`` (gathered with the one gather of :mod:`~seizurepred.windows.gather`)."""
+    probs = np.empty(len(plan), dtype=np.float64)
+    for name, rows in plan.by_file():
+        for lo in range(0, rows.size, _SCORE_CHUNK):
+            part = rows[lo : lo + _SCORE_CHUNK]
+            probs[part] = predict(gather_starts(patient.cache, name, plan.starts[part], plan.n_times))
+    return probs
+
+
+def record_output(fold: Fold, patient: PatientData, config: SweepConfig, predict) -> ContinuousOutput | None:
+    """The model's output over the held-out seizure's pre-onset record (every recorded stretch, <= 10 h)."""
+    window_s = config.window.window_s
+    plan = record_windows(
+        patient.manifest, fold.seizure_id, sfreq=patient.sfreq, window_s=window_s, n_samples=patient.n_samples
+    )
+    if len(plan) == 0:
+        logger.info("%s: nothing recorded before seizure %d: no continuous output", fold.case, fold.seizure_id)
+        return None
+    onset = next(ev.onset_clock_s for ev in patient.manifest.seizures if ev.seizure_id == fold.seizure_id)
+    return continuous_from_plan(plan, score_windows(plan, patient, predict), onset_clock_s=onset,
+                                seizure_id=fold.seizure_id, window_s=window_s)  # fmt: skip
+
+
+def reference_output(patient: PatientData, config: SweepConfig, predict) -> ReferenceOutput | None:
+    """The model's output over the patient's reference EEG (unlabelled, never trained on; the selector's null)."""
+    pieces = reference_pieces(
+        patient.manifest,
+        label=config.label_for(max(config.preictal_mins)),
+        longest_preictal_min=max(config.preictal_mins),
+        margin_min=config.selector.margin_min,
+    )
+    plan = reference_windows(
+        patient.manifest, pieces, sfreq=patient.sfreq, window_s=config.window.window_s, n_samples=patient.n_samples
+    )
+    if len(plan) == 0:
+        return None
+    return ReferenceOutput(plan.clock_s, score_windows(plan, patient, predict), plan.stretch, config.window.window_s)
+
+
+def training_overlap_h(cont: ContinuousOutput | None, clock_s: np.ndarray, onset_clock_s: float) -> float:
+    """Hours of the record covered by training or validation windows (starting at ``clock_s``)."""
+    if cont is None or cont.probs.size == 0 or clock_s.size == 0:
+        return 0.0
+    w = cont.window_s
+    starts = onset_clock_s - cont.times_min_before_onset * 60.0
+    train = np.sort(clock_s)
+    j = np.searchsorted(train, starts + w, side="left") - 1
+    hit = (j >= 0) & (train[np.clip(j, 0, None)] > starts - w)
+    return float(np.count_nonzero(hit) * w / 3600.0)
+
+
+def _drop_damaged_checkpoint(path: str | Path | None, resume: bool) -> None:
+    """A checkpoint that cannot be read is damaged run state: named, removed, the fold trained from the start."""
+    if path is None or not resume or not Path(path).is_file():
+        return
+    try:
+        load_checkpoint(path)
+    except CacheError as exc:
+        logger.warning("%s; training this fold from the start", exc)
+        Path(path).unlink(missing_ok=True)
 
 
 def run_fold(
@@ -88,6 +162,7 @@ def run_fold(
     model = build_model(
         config.model, n_chans=X_tr.shape[1], n_times=X_tr.shape[2], **dict(config.model_options)
     )
+    _drop_damaged_checkpoint(checkpoint_path, resume)
     t0 = time.perf_counter()
     train_cfg = dataclasses.replace(config.train, seed=seed)
     result = train_model(
@@ -100,14 +175,11 @@ def run_fold(
     y_true = y_te.cpu().numpy().astype(np.int8)
     del X_te, y_te
     metrics = segment_metrics(y_true, y_score, window_s=config.window.window_s)
-    cont = continuous_output(
-        _predictor(model, device, 512),
-        patient.cache,
-        patient.manifest,
-        fold.seizure_id,
-        sfreq=patient.sfreq,
-        window_s=config.window.window_s,
-    )
+    predict = _predictor(model, device, 512)
+    cont = record_output(fold, patient, config, predict)
+    reference = reference_output(patient, config, predict)
+    seen = index.clock_s[np.concatenate([split.train, split.val])]
+    onset = next(ev.onset_clock_s for ev in patient.manifest.seizures if ev.seizure_id == fold.seizure_id)
     m = metrics
     logger.info(
         "%s: AUC %.3f, sens %.3f, spec %.3f (%.0f s, %d epochs)",
@@ -129,5 +201,7 @@ def run_fold(
         y_true=y_true,
         y_score=np.asarray(y_score, dtype=np.float32),
         continuous=cont,
+        reference=reference,
+        train_overlap_h=training_overlap_h(cont, seen, onset),
         history=tuple(result.history),
     )

@@ -23,8 +23,8 @@ import dataclasses
 from collections.abc import Iterable
 
 import numpy as np
-from sklearn.metrics import roc_auc_score
 
+from seizurepred.evaluation.metrics import roc_auc
 from seizurepred.synth.background import StateTimeline, add_artefacts, background, build_timeline
 from seizurepred.synth.config import SFREQ, SynthConfig
 from seizurepred.synth.generator import add_file_signature, file_base_uv, plan_truth
@@ -120,7 +120,7 @@ def kind_features(mono: np.ndarray, *, kind: str, focus: str) -> dict[str, np.nd
 def auc(pos: np.ndarray, neg: np.ndarray) -> float:
     """Area under the ROC curve of a score between positive and negative windows (scikit-learn's)."""
     y = np.r_[np.ones(pos.size), np.zeros(neg.size)]
-    return float(roc_auc_score(y, np.r_[pos, neg]))
+    return roc_auc(y, np.r_[pos, neg])
 
 
 def _labels(t_clock: np.ndarray, onsets: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

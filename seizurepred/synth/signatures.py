@@ -28,7 +28,9 @@ Kinds (``SynthConfig.signature_kind``; bands in :data:`SIGNATURE_BANDS_HZ`):
 * ``"none"``: nothing (also what ``null=True`` or strength 0 means for every kind).
 
 Calibration (what strength 1 means), measured with
-``python benchmarks/synth_calibration.py --strengths 1 0.5 0.1 0.05`` (3 min) on 3 patients (seeds 0-2: foci F8,
+``python benchmarks/synth_calibration.py --strengths 1 0.5 0.1 0.05`` (3 min; synchrony rows with
+``--kinds synchrony --strengths 1 0.75``, after the rhythm's level was raised from 14 to 20 µV so that the start of
+a 60-min synchrony ramp is within reach of the benchmark's CPU model) on 3 patients (seeds 0-2: foci F8,
 T7, T8; 12 h, 4 seizures, 30-min signature each) on the real-calibrated background
 (:mod:`~seizurepred.synth.background`). "At onset": the 5-s windows of the last 5 min before each onset with the
 signature against the same windows without it (for synchrony: with the rhythm, unsynchronised); power is a Hann
@@ -46,22 +48,21 @@ focal      0.05      x1.42 [1.23-1.72]                                          
 diffuse    1         mean bipolar 13-30 Hz power x7.8 [6.5-9.4] (all channels)      power 1.0
 diffuse    0.1       x1.68 [1.55-1.84]                                              power .88 [.78-.97]
 diffuse    0.05      x1.34 [1.27-1.42]                                              power .70 [.54-.85]
-synchrony  1         focus-side monopolar 5-9 Hz coherence .40 -> .54; electrode    mono coh .94 [.89-.98];
-                     power change < 5 % (largest over the electrodes: 2.0-4.1 %,    bip coh .98 [.97-.99];
-                     sampling noise: 0 in expectation); focus-side bipolar 5-9 Hz   bip power drop .96
-                     power x0.56 [0.45-0.64], their coherence .18 -> .25            [.93-1.0]
-synchrony  0.5       monopolar coherence .40 -> .46; bipolar power x0.78            mono coh .75 [.74-.76];
-                     [0.73-0.82], bipolar coherence .18 -> .19                      bip coh .70 [.63-.76];
-                                                                                    bip power drop .84
-                                                                                    [.73-.96]
+synchrony  1         focus-side monopolar 5-9 Hz coherence .34 [.29-.37] -> .54;     mono coh .99 [.98-1.0];
+                     electrode power change < 5 % (largest over the electrodes: 2-4 %,  bip coh .99 [.99-.99];
+                     sampling noise: 0 in expectation); focus-side bipolar 5-9 Hz   bip power drop 1.0
+                     power x0.43 [0.34-0.50], their coherence .17 -> .25
+synchrony  0.75      monopolar coherence .34 -> .48; bipolar power x0.58            mono coh .95 [.93-.97];
+                     [0.51-0.62], bipolar coherence .17 -> .20                      bip coh .86 [.80-.89];
+                                                                                    bip power drop .99
 =========  ========  =============================================================  ========================
 
 Power-linear: the excess power at strength ``s`` is ``s`` times that at 1 (focal at 0.5: x5.2). Focal strength 1
 matches the previous single signature (focal 12-25 Hz, x5.9-11.4 at onset) in how well one feature separates the
 whole 30-min preictal period of the short test patient from interictal windows (AUC .95 vs .96), so the demo
-patient keeps its difficulty. Strong / subtle for benchmarks: 1 / 0.05 (focal, diffuse), 1 / 0.5 (synchrony):
-at subtle the change is plain in spectra or coherence averaged over the last minutes, but one 5-s window tells
-little (AUC ~.70-.75; 0.1 is an easier middle, AUC ~.87).
+patient keeps its difficulty. ``benchmarks/bench_opp.py`` uses strong = 1 and moderate = 0.3 (focal, diffuse) /
+0.75 (synchrony), and in its full mode subtle = 0.1 / 0.5: at 0.05 the change is plain in spectra averaged over the
+last minutes, but one 5-s window tells little (AUC ~.70), and the first quarter of a 60-min ramp holds 1/8 of it.
 
 ``tests/synth/test_synth_signatures.py`` recomputes these effects on a few minutes of signal within stated
 tolerances.
@@ -88,7 +89,7 @@ FOCAL_WIDTH = 0.3
 DIFFUSE_UV = 16.5
 DIFFUSE_WIDTH = 1.5
 #: Level (µV RMS) of the synchrony rhythm at the focus electrode, its footprint, and the hemisphere margin.
-SYNC_UV = 14.0
+SYNC_UV = 20.0
 SYNC_WIDTH = 0.7
 _MIDLINE_X = 0.1
 

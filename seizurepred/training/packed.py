@@ -36,6 +36,7 @@ import torch.nn.functional as F
 from seizurepred._progress import progress as _progress
 from seizurepred._validate import check_number
 from seizurepred.errors import ConfigError
+from seizurepred.evaluation.metrics import roc_auc
 from seizurepred.models.packed import PackedModel, pack_models
 from seizurepred.models.packed_layers import PackStep
 from seizurepred.training.config import TrainConfig
@@ -47,7 +48,6 @@ from seizurepred.training.trainer import (
     _check_data,
     _epoch_seed,
     _reproducible,
-    roc_auc,
 )
 
 logger = logging.getLogger(__name__)

@@ -29,6 +29,7 @@ import torch.nn.functional as F
 from seizurepred._progress import progress as _progress
 from seizurepred.config import config_to_dict
 from seizurepred.errors import ConfigError
+from seizurepred.evaluation.metrics import roc_auc
 from seizurepred.models.registry import model_config_dict
 from seizurepred.training.checkpoint import load_checkpoint, save_checkpoint
 from seizurepred.training.config import TrainConfig
@@ -222,29 +223,6 @@ def _logits(model, X: torch.Tensor, *, batch_size: int, amp: bool, device: torch
         with _autocast(device, amp):
             out.append(model(xb).float())  # (b,)
     return torch.cat(out)  # (n,)
-
-
-def roc_auc(y: np.ndarray, score: np.ndarray) -> float:
-    """Area under the ROC curve by the Mann-Whitney rank statistic (ties count one half); NaN for one class.
-
-    Parameters
-    ----------
-    y : ndarray of shape (n,)
-        Labels 0 / 1.
-    score : ndarray of shape (n,)
-        Scores, higher meaning class 1.
-    """
-    y = np.asarray(y) > 0.5
-    n_pos = int(y.sum())
-    n_neg = y.shape[0] - n_pos
-    if n_pos == 0 or n_neg == 0:
-        return math.nan
-    _, inverse, counts = np.unique(
-        np.asarray(score, dtype=np.float64), return_inverse=True, return_counts=True
-    )
-    mean_rank = np.cumsum(counts) - (counts - 1) / 2.0  # (n_unique,) 1-based average rank of each value
-    rank_sum = mean_rank[inverse][y].sum()
-    return float((rank_sum - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
 
 
 def _validate(model, X, y, *, config: TrainConfig, pos_weight) -> tuple[float, float]:

@@ -24,16 +24,6 @@ logger = logging.getLogger(__name__)
 _CHUNK_WINDOWS = 256
 
 
-def _check_bounds(index: WindowIndex, rows: np.ndarray, n_samples: int, file_name: str) -> np.ndarray:
-    starts = index.start[rows]
-    if starts.size and (starts.min() < 0 or starts.max() + index.n_times > n_samples):
-        raise CacheError(
-            f"{file_name}: window index reaches sample {int(starts.max()) + index.n_times} but the cached signal "
-            f"has {n_samples} samples (index built for another recording length?)."
-        )
-    return starts
-
-
 def _strided_windows(signal: np.ndarray, n_times: int) -> np.ndarray:
     """Read-only view of every window of ``signal``: shape (n_samples - n_times + 1, n_chans, n_times)."""
     n_chans, n_samples = signal.shape
@@ -46,11 +36,51 @@ def _strided_windows(signal: np.ndarray, n_times: int) -> np.ndarray:
     )
 
 
+def gather_starts(cache: SignalCache, file_name: str, starts: np.ndarray, n_times: int) -> np.ndarray:
+    """Gather the windows of one recording that start at ``starts`` (samples) into one host array.
+
+    One fancy index of a strided view of the memmap, in bounded chunks (never a copy of the whole view).
+
+    Parameters
+    ----------
+    cache : SignalCache
+        The built cache.
+    file_name : str
+        The recording.
+    starts : ndarray of int
+        First sample of each window.
+    n_times : int
+        Window length in samples.
+
+    Returns
+    -------
+    ndarray of shape (len(starts), n_chans, n_times), float32, µV
+
+    Raises
+    ------
+    CacheError
+        A window runs past the cached signal, or the signal has another channel count than the cache.
+    """
+    starts = np.asarray(starts, dtype=np.int64)
+    signal = cache.signal(file_name)
+    if signal.shape[0] != cache.n_chans:
+        raise CacheError(f"{file_name}: cached signal has {signal.shape[0]} channels, expected {cache.n_chans}.")
+    if starts.size and (starts.min() < 0 or starts.max() + n_times > signal.shape[1]):
+        raise CacheError(
+            f"{file_name}: window index reaches sample {int(starts.max()) + n_times} but the cached signal "
+            f"has {signal.shape[1]} samples (index built for another recording length?)."
+        )
+    out = np.empty((starts.size, signal.shape[0], n_times), dtype=np.float32)
+    view = _strided_windows(signal, n_times)
+    for lo in range(0, starts.size, _CHUNK_WINDOWS):
+        out[lo : lo + _CHUNK_WINDOWS] = view[starts[lo : lo + _CHUNK_WINDOWS]]
+    return out
+
+
 def gather_windows(cache: SignalCache, index: WindowIndex) -> np.ndarray:
     """Gather every window of ``index`` from ``cache`` into one host array.
 
-    Rows are grouped by recording; for each, one fancy index of a strided view of the memmap copies its windows.
-    The memmap is released before the next recording, so only one recording's pages are mapped at a time.
+    Rows are grouped by recording and gathered with :func:`gather_starts`, one recording's memmap at a time.
 
     Parameters
     ----------
@@ -68,16 +98,7 @@ def gather_windows(cache: SignalCache, index: WindowIndex) -> np.ndarray:
     bounds = np.flatnonzero(np.diff(index.recording[order])) + 1
     for rows in np.split(order, bounds) if len(order) else []:
         file_name = index.file_names[int(index.recording[rows[0]])]
-        signal = cache.signal(file_name)
-        if signal.shape[0] != cache.n_chans:
-            raise CacheError(
-                f"{file_name}: cached signal has {signal.shape[0]} channels, expected {cache.n_chans}."
-            )
-        starts = _check_bounds(index, rows, signal.shape[1], file_name)
-        view = _strided_windows(signal, index.n_times)
-        for lo in range(0, len(rows), _CHUNK_WINDOWS):  # bounded temporaries; never a copy of the whole view
-            out[rows[lo : lo + _CHUNK_WINDOWS]] = view[starts[lo : lo + _CHUNK_WINDOWS]]
-        del view, signal
+        out[rows] = gather_starts(cache, file_name, index.start[rows], index.n_times)
     return out
 
 

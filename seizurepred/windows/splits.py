@@ -8,8 +8,9 @@ Two protocols:
     predicts earlier ones, and test interictal windows neighbour training ones: the protocol leaks (METHOD.md 5).
 ``"chronological"`` (:func:`chronological_splits`)
     Leakage-free: training and validation use only windows that end before the test seizure's preictal period
-    starts minus a guard band; validation is the latest part of that data, not a random draw; test interictal
-    windows come from after the training data plus the guard band. Seizures without earlier data of both
+    starts minus a guard band; validation is the latest part of that data of each class (both classes, so early
+    stopping does not run on an interictal-only loss), not a random draw; test interictal windows come from
+    after the training data plus the guard band (too few of them: a warning, as the paper protocol gives). Seizures without earlier data of both
     classes are skipped with a reason (:func:`chronological_report`).
 
 Every random draw is seeded per fold from ``(seed, seizure_id)``.
@@ -138,19 +139,28 @@ def leave_one_seizure_out(index: WindowIndex, *, seed: int, val_fraction: float 
 def _latest_validation(
     index: WindowIndex, pool: np.ndarray, val_fraction: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Split ``pool`` (sorted by time) into earlier training rows and the latest ``val_fraction`` for validation.
+    """Split ``pool`` into training rows and validation rows that hold both classes.
 
-    Training windows that would overlap the first validation window in time are dropped.
+    Validation = the latest ``val_fraction`` of the pool's windows *of each class* (so early stopping sees both:
+    the latest part of the pool as a whole is nearly always interictal only). Training = the rest, minus any
+    window that overlaps a validation window in time.
     """
-    pool = pool[np.argsort(index.clock_s[pool], kind="stable")]
-    n_val = int(math.ceil(val_fraction * len(pool))) if val_fraction > 0 else 0
-    if n_val == 0:
+    if val_fraction <= 0:
         return np.sort(pool), np.empty(0, np.int64)
-    val = pool[len(pool) - n_val :]
-    val_start = index.clock_s[val].min()
-    earlier = pool[: len(pool) - n_val]
-    train = earlier[index.clock_s[earlier] + index.window_s <= val_start]
-    return np.sort(train), np.sort(val)
+    val_parts = []
+    for label in (PREICTAL, INTERICTAL):
+        rows = pool[index.label[pool] == label]
+        rows = rows[np.argsort(index.clock_s[rows], kind="stable")]
+        n_val = int(math.ceil(val_fraction * len(rows)))
+        val_parts.append(rows[len(rows) - n_val :])
+    val = np.sort(np.concatenate(val_parts))
+    rest = np.setdiff1d(pool, val, assume_unique=True)
+    v_start = np.sort(index.clock_s[val])
+    v_end = v_start + index.window_s
+    r_start = index.clock_s[rest]
+    j = np.searchsorted(v_start, r_start + index.window_s, side="left") - 1  # last validation window starting before
+    overlaps = (j >= 0) & (np.maximum.accumulate(v_end)[np.clip(j, 0, None)] > r_start)
+    return np.sort(rest[~overlaps]), val
 
 
 def _chronological_fold(
@@ -171,11 +181,21 @@ def _chronological_fold(
     lab = index.label[train]
     if np.count_nonzero(lab == PREICTAL) < min_windows or np.count_nonzero(lab == INTERICTAL) < min_windows:
         return "training data lacks a class once the latest part is held out for validation"
+    if val_fraction > 0 and len(np.unique(index.label[val])) < 2:
+        return "validation data (the latest windows of each class) lacks a class"
     pool_end = end[pool].max()
     later = np.flatnonzero((index.label == INTERICTAL) & (index.clock_s >= pool_end + guard_s))
     if len(later) == 0:
         return "no interictal windows after the training data plus the guard band"
     test_int = _draw(_rng(seed, sid), later, len(test_pre))
+    if len(test_int) < len(test_pre):
+        logger.warning(
+            "seizure %d: only %d interictal windows after the training data for %d test preictal (unbalanced test "
+            "set; sensitivity and specificity are per class, accuracy and F1 are not)",
+            sid,
+            len(test_int),
+            len(test_pre),
+        )
     test = np.sort(np.concatenate([test_pre, test_int]))
     return Split("chronological", sid, train, val, test, index.label)
 

@@ -15,8 +15,8 @@ from click.testing import CliRunner
 from seizurepred.cli.main import cli
 from seizurepred.cli.options import default_cache_dir, resolve_inputs
 from seizurepred.errors import ConfigError
-from seizurepred.synth import demo
 from seizurepred.sweep.config import SweepConfig
+from seizurepred.synth import demo
 
 _TOML = "[sweep]\npreictal_mins = [45, 15]\nrepeats = 2\n\n[train]\nmax_epochs = 3\n"
 

@@ -39,11 +39,16 @@ def _step(at_min, t):
     return (_centres(t) < at_min).astype(float)
 
 
-def _reference_spc(probs, level=0.99):
+def _reference_spc(probs, level=0.99, *, sustained=True, centre=True):
+    """Slow SPC: the first 3-block run reaching the level (sustained: staying there), anchored at its centre or start."""
     y = probs.reshape(-1, 96).mean(axis=1)  # 600 min = 75 full blocks, earliest first
     m = np.array([y[j : j + 3].mean() for j in range(y.size - 2)])
-    j = next(j for j in range(m.size) if m[j] >= level * m.max())
-    return 600.0 - 8.0 * j, float(np.mean(np.abs(1 - y[j:])))
+    ok = m >= level * m.max()
+    if sustained:
+        j = next(j for j in range(m.size) if ok[j:].all())
+    else:
+        j = next(j for j in range(m.size) if ok[j])
+    return 600.0 - 8.0 * j - (12.0 if centre else 0.0), float(np.mean(np.abs(1 - y[j:])))
 
 
 def test_block_average_matches_reshape_and_drops_partial_leading_block():
@@ -76,13 +81,23 @@ def test_rounded_step_gives_spc_as_constructed():
     t = _times()
     p = 0.2 + 0.6 * _step(96.0, t)  # probabilities 0.2 / 0.8, rounded at 0.5 to 0 / 1
     terms = ciopr_terms(_output(p, t))
-    assert terms.spc_min == 96.0 and terms.spc_err == 0.0 and terms.spc_eff == 96.0
+    assert terms.spc_min == 84.0 and terms.spc_err == 0.0 and terms.spc_eff == 84.0  # centre of 96-72 min
+    start = ciopr_terms(_output(p, t), options=CioprOptions(spc_anchor="run_start"))
+    assert start.spc_min == 96.0 and start.spc_eff == 96.0
     assert terms.infl_min == pytest.approx(96.0, abs=4.0)
     assert terms.tp_min == pytest.approx(8.0, rel=1e-3)  # a step: the shortest resolvable transition
     assert terms.nd_err == pytest.approx(0.0, abs=1e-12)
     assert terms.nd_min == pytest.approx(600.0 - terms.tp_start_min)
     raw = ciopr_terms(_output(p, t), options=CioprOptions(output="probability"))
-    assert raw.spc_min == 96.0 and raw.spc_err == pytest.approx(0.2)
+    assert raw.spc_min == 84.0 and raw.spc_err == pytest.approx(0.2)
+
+
+def test_spc_can_be_shorter_than_24_min_as_the_paper_reports():
+    """The paper reports SPC down to 16.7 min; a run-start anchor cannot go below 3 blocks (24 min) [R]."""
+    t = _times()
+    p = _step(16.0, t)  # converges in the last two blocks only
+    assert ciopr_terms(_output(p, t)).spc_min == 12.0
+    assert ciopr_terms(_output(p, t), options=CioprOptions(spc_anchor="run_start")).spc_min == 24.0
 
 
 def test_flat_output_is_nan_with_warning():
@@ -91,7 +106,7 @@ def test_flat_output_is_nan_with_warning():
         terms = ciopr_terms(_output(np.full(t.size, 0.3), t), options=CioprOptions(output="probability"))
     assert not terms.fit_ok
     assert math.isnan(terms.infl_min) and math.isnan(terms.tp_min) and math.isnan(terms.nd_eff)
-    assert terms.spc_min == 600.0  # SPC comes from the output, not the fit
+    assert terms.spc_min == 588.0  # SPC comes from the output, not the fit (flat: converged from the start)
     with pytest.warns(UndefinedMetricWarning) as record:
         rounded = ciopr_terms(_output(np.full(t.size, 0.3), t))  # rounds to all zeros
     assert any("never positive" in str(w.message) for w in record)
@@ -143,9 +158,9 @@ def test_spc_modes_first_crossing_and_sustained():
     t = _times()
     c = _centres(t)
     p = (_step(64.0, t) + ((c < 424) & (c >= 400))).clip(0, 1)  # a 24 min burst 400 min before onset
-    first = ciopr_terms(_output(p, t))
-    sustained = ciopr_terms(_output(p, t), options=CioprOptions(spc_mode="sustained"))
-    assert first.spc_min == 424.0 and sustained.spc_min == 64.0
+    first = ciopr_terms(_output(p, t), options=CioprOptions(spc_mode="first_crossing", spc_anchor="run_start"))
+    sustained = ciopr_terms(_output(p, t), options=CioprOptions(spc_anchor="run_start"))
+    assert first.spc_min == 424.0 and sustained.spc_min == 64.0  # the default reading is the sustained one
     assert first.spc_err > 0 and sustained.spc_err == 0.0
 
 
@@ -159,7 +174,8 @@ def test_tuple_input_infers_window_length():
 
 def test_choose_opp():
     assert choose_opp({60: [0.9, 1.0], 45: [1.0, 1.0], 30: [np.nan]}, {60: 0.99, 45: 0.9}) == (45, "CIOPR")
-    assert choose_opp({60: [1.0], 45: [1.0]}, {}) == (60, "CIOPR")  # tie -> longer
+    assert choose_opp({60: [1.0], 45: [1.0]}, {}) == (45, "CIOPR")  # tie -> shorter (the paper's chb21 footnote)
+    assert choose_opp({}, {60: 0.9, 30: 0.9}) == (30, "F1")
     assert choose_opp({60: [], 45: [np.nan]}, {60: 0.95, 45: 0.97, 30: np.nan}) == (45, "F1")
     with pytest.warns(UndefinedMetricWarning):
         assert choose_opp({}, {60: np.nan}) == (None, "none")
@@ -170,6 +186,7 @@ def test_choose_opp():
     [
         ({"output": "soft"}, "output"),
         ({"spc_mode": "x"}, "spc_mode"),
+        ({"spc_anchor": "middle"}, "spc_anchor"),
         ({"reconstruction": "r2"}, "reconstruction"),
     ],
 )

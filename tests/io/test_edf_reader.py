@@ -278,9 +278,10 @@ def test_truncated_last_record_warns_and_keeps_whole_records(tmp_path):
     np.testing.assert_array_equal(data, full[:, : 3 * SFREQ])
 
 
-@pytest.mark.parametrize(("stated", "expected", "warns"), [("-1", 4, False), ("9", 4, True), ("2", 2, False)])
+@pytest.mark.parametrize(("stated", "expected", "warns"), [("-1", 4, False), ("9", 4, True), ("2", 2, True)])
 def test_header_record_count(tmp_path, stated, expected, warns):
-    """-1: computed from the file size; more than the file holds: warn, read what is whole; fewer: obey."""
+    """-1: computed from the file size; more than the file holds: warn, read what is whole; fewer: obey, with a
+    warning (never drop data silently)."""
     path, _ = _chbmit_file(tmp_path / "n.edf", 4)
     full = read_recording(path)
     _patch(path, N_RECORDS_AT, stated)

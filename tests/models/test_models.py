@@ -149,3 +149,27 @@ def test_band_powers_match_numpy_reference():
 def test_band_without_bins_is_config_error():
     with pytest.raises(ConfigError, match="contains no FFT bin"):
         build_model("bandpower_logreg", n_chans=2, n_times=64, bands_hz=((1.0, 2.0),))
+
+
+def test_bandpower_coherence_features_see_synchrony_that_power_does_not():
+    """Two channels sharing a 6 Hz rhythm vs two with independent ones of the same power: only coherency differs."""
+    torch.manual_seed(0)
+    t = torch.arange(1280) / 256.0
+    phase = torch.rand(64, 2, 1) * 6.283
+    shared = torch.sin(2 * torch.pi * 6.0 * t + phase[:, :1])  # (64, 1, T)
+    synced = shared.expand(64, 2, 1280) + 0.1 * torch.randn(64, 2, 1280)
+    indep = torch.sin(2 * torch.pi * 6.0 * t + phase) + 0.1 * torch.randn(64, 2, 1280)
+    model = build_model("bandpower_logreg", n_chans=2, n_times=1280, sfreq=256.0, coherence=True).eval()
+    n_bands = model.bands.shape[1]
+    assert model.n_features == 2 * 2 * n_bands
+
+    def coherency(x):
+        spec = torch.fft.rfft(x, dim=-1)
+        return model._coherency(spec)[:, 2]  # the 4-8 Hz band, channel 0 with the other one
+
+    assert coherency(synced).mean() > 0.95
+    assert coherency(indep).abs().mean() < 0.8
+    power = torch.fft.rfft(synced, dim=-1).abs().square().mean(), torch.fft.rfft(indep, dim=-1).abs().square().mean()
+    assert power[0] / power[1] == pytest.approx(1.0, rel=0.05)  # the same power: band power alone cannot tell
+    with pytest.raises(ConfigError, match="coherence"):
+        build_model("bandpower_logreg", n_chans=2, n_times=1280, coherence="yes")

@@ -91,11 +91,23 @@ def _result(*, continuous: bool = True, skipped=()) -> SweepResult:
         pooled=pooled,
         ciopr=ciopr,
         events=events,
-        opp_min=60 if continuous else 15,
-        opp_criterion="CIOPR" if continuous else "F1",
+        opp_min=15 if continuous else None,
+        opp_criterion="preictal-band test" if continuous else "no preictal period found",
+        paper_opp_min=60 if continuous else 15,
+        paper_opp_criterion="CIOPR" if continuous else "F1",
+        opp_evidence=[_evidence(60, 0.6, False), _evidence(15, 0.001, True)] if continuous else [],
+        opp_explanation="Paper CIOPR picks 60 min, but ..." if continuous else "",
         skipped=list(skipped),
         folds=folds,
     )
+
+
+def _evidence(k: int, p: float, significant: bool) -> dict:
+    lo = 15.0 if k == 60 else 0.0
+    return {"case": "chb97", "preictal_min": k, "band_lo_min": lo, "band_hi_min": float(k), "n_seizures": 2,
+            "band_mean": 0.4, "before_mean": 0.3, "contrast": 0.1, "reference_sd": 0.05, "p_value": p,
+            "p_corrected": min(1.0, 2 * p),
+            "significant": significant, "reason": ""}  # fmt: skip
 
 
 def _strict_json(path):
@@ -114,8 +126,9 @@ def written(tmp_path_factory):
 
 def test_write_sweep_writes_every_file(written):
     out, written = written
-    want = {f"{t}.{ext}" for t in ("segments", "pooled", "ciopr", "events", "events_by_seizure") for ext in ("csv", "json")}
-    want |= {"summary.json", "report.md", "continuous.png", "timings.csv"}
+    tables = ("segments", "pooled", "opp_evidence", "ciopr", "events", "events_by_seizure")
+    want = {f"{t}.{ext}" for t in tables for ext in ("csv", "json")}
+    want |= {"summary.json", "data.json", "report.md", "continuous.png", "opp_evidence.png", "roc.png", "timings.csv"}
     assert set(written) == want
     for name, path in written.items():
         assert path == out / name
@@ -146,7 +159,8 @@ def test_summary_json_is_strict_json_with_nan_as_null(written):
     tmp_path = written[0]
     res = _result()
     summary = _strict_json(tmp_path / "summary.json")
-    assert summary["opp_min"] == 60 and summary["opp_criterion"] == "CIOPR"
+    assert summary["opp_min"] == 15 and summary["opp_criterion"] == "preictal-band test"
+    assert summary["paper_opp_min"] == 60 and summary["paper_opp_criterion"] == "CIOPR"
     assert summary["case"] == "chb97"
     assert summary["config_hash"] == res.config.hash()
     assert summary["pooled"][0]["auc"] is None
@@ -157,7 +171,9 @@ def test_report_md_has_opp_line_and_data_note(written):
     tmp_path = written[0]
     text = (tmp_path / "report.md").read_text(encoding="utf-8")
     assert text.startswith("# Preictal-period sweep: chb97")
-    assert "**Optimal preictal period (OPP): 60 min** (criterion: CIOPR)" in text
+    assert "**Optimal preictal period (OPP): 15 min** (criterion: preictal-band test, alpha 0.05 over 2 lengths, Holm-adjusted)." in text
+    assert "Paper CIOPR (the paper's criterion, reported beside it): 60 min (CIOPR)." in text
+    assert "Paper CIOPR picks 60 min, but ..." in text
     assert NOTE in text
 
 
@@ -165,12 +181,16 @@ def test_render_report_content():
     res = _result(skipped=[{"preictal_min": 45, "reason": "not eligible: too few seizures"}])
     text = render_report(res, data_note=NOTE)
     assert "segment* rate" in text or "segment rate" in text
-    assert "## CIOPR per seizure" in text
+    assert "## Paper CIOPR per seizure" in text
+    assert "## How the OPP was chosen" in text
+    evidence = [ln for ln in text.splitlines() if ln.startswith("| 15 | 0-15 |")]
+    assert evidence and "| change |" in evidence[0]
+    assert "| 60 | 15-60 | 2 |" in text and "| no change |" in text
     assert "## Event level (SOP 30 min, SPH 5 min" in text
     assert "- 45 min: not eligible: too few seizures" in text
     assert f"`{res.config.hash()}`" in text
     # rates in percent, NaN shown as n/a
-    pooled_lines = [ln for ln in text.splitlines() if ln.startswith("| 60 |")]
+    pooled_lines = [ln for ln in text.splitlines() if ln.startswith("| 60 | 2 |")]
     assert pooled_lines and "50.00" in pooled_lines[0] and "n/a" in pooled_lines[0]
     # the result itself is not changed by the percent conversion
     assert res.pooled[0]["sensitivity"] == 0.5
@@ -180,13 +200,14 @@ def test_render_report_without_ciopr_or_opp():
     res = _result(continuous=False)
     text = render_report(res)
     assert "no CIOPR" in text
-    assert "(criterion: F1)" in text and "OPP): 15 min" in text
+    assert "**Optimal preictal period (OPP): no preictal period found**" in text
+    assert "Paper CIOPR (the paper's criterion, reported beside it): 15 min (F1)." in text
     assert "## Event level" not in text
     none = SweepResult(
         case="chb97", config=res.config, segments=[], pooled=[], ciopr=[], events=[], opp_min=None,
         opp_criterion="none",
     )  # fmt: skip
-    assert "**Optimal preictal period (OPP): none** (criterion: none)" in render_report(none)
+    assert "**Optimal preictal period (OPP): no preictal period found**" in render_report(none)
 
 
 def test_plot_continuous_returns_none_without_continuous_outputs(tmp_path):

@@ -125,7 +125,7 @@ def test_from_dict_nested_stage_tables_and_model_options():
         "label": {"sph_min": 5.0},
         "window": {"window_s": 4.0},
         "train": {"max_epochs": 7, "patience": 2},
-        "alarms": {"sop_min": 20.0, "sph_min": 2.0},
+        "alarms": {"sop_min": 20.0, "sph_min": 6.0},
         "ciopr": {"block_min": 4.0},
         "preprocess": {"h_freq_hz": 40.0},
     }
@@ -137,7 +137,7 @@ def test_from_dict_nested_stage_tables_and_model_options():
     assert cfg.label.sph_min == 5.0
     assert cfg.window.window_s == 4.0
     assert cfg.train.max_epochs == 7 and cfg.train.patience == 2
-    assert cfg.alarms.sop_min == 20.0 and cfg.alarms.sph_min == 2.0
+    assert cfg.alarms.sop_min == 20.0 and cfg.alarms.sph_min == 6.0
     assert cfg.ciopr.block_min == 4.0
     assert cfg.preprocess.h_freq_hz == 40.0
     # the input dict is not mutated (house rule: never mutate arguments)
@@ -277,3 +277,15 @@ def test_invalid_sweep_value_names_the_file_and_table(tmp_path):
     path.write_text('[sweep]\nprotocol = "loso"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=r"^bad\.toml \[sweep\]: Invalid value for 'protocol'"):
         load_sweep_config(path)
+
+
+def test_label_and_alarm_horizons_are_checked_together():
+    """One SPH idea in two places: alarms are scored at a horizon at least the labels' (Truong 2018: SPH 5)."""
+    from seizurepred.evaluation.alarms import AlarmConfig
+
+    ok = SweepConfig(label=LabelConfig(sph_min=5.0), alarms=AlarmConfig(sph_min=5.0))
+    assert ok.alarms.sph_min == ok.label.sph_min == 5.0
+    with pytest.raises(ConfigError, match=r"'alarms.sph_min': allowed >= label.sph_min \(10 min"):
+        SweepConfig(label=LabelConfig(sph_min=10.0))
+    with pytest.raises(ConfigError, match="alarms.sph_min"):
+        sweep_config_from_dict({"label": {"sph_min": 10.0}}, source="x.toml")

@@ -1,10 +1,11 @@
 """End to end on small synthetic patients written as real EDF files in the CHB-MIT layout.
 
-A patient with a planted 30-min preictal signature is generated, cached, labelled for two preictal lengths,
-trained with the small model (one fold per held-out seizure), run continuously over each seizure's pre-onset
-record, and evaluated: segment metrics, CIOPR table with an OPP, and the event-level table. The slow cases check
-that the small model finds a strong signature (AUC > 0.9 on a held-out seizure) and does not beat chance on a
-``null`` patient under the chronological protocol.
+A patient with a preictal signature planted 30 min before each onset is generated, cached, labelled for two
+preictal lengths, trained with the small model (one fold per held-out seizure), run continuously over each
+seizure's pre-onset record and its reference EEG, and evaluated: the OPP selector must give the planted 30 min
+exactly; segment metrics, paper CIOPR and the event-level tables come with it. A null patient (no signature) must
+give "no preictal period found". The slow cases check that the small model finds a strong signature (AUC > 0.9 on
+a held-out seizure) and does not beat chance on a null patient under the chronological protocol.
 """
 
 from __future__ import annotations
@@ -42,11 +43,11 @@ def _config(**overrides):
         preictal_mins=(30, 15),
         protocol="paper",
         model="small",
-        max_train_windows=600,
+        max_train_windows=1000,
         seed=0,
         label=SHORT_LABELS,
         n_surrogates=20,
-        train=TrainConfig(max_epochs=3, patience=2, seed=0, device="cpu"),
+        train=TrainConfig(max_epochs=4, patience=2, seed=0, device="cpu"),
     )
     base.update(overrides)
     return SweepConfig(**base)
@@ -77,21 +78,17 @@ def test_sweep_tables_ciopr_and_opp(sweep_result):
     assert result.ciopr, "every seizure has > 2.5 h before onset: CIOPR rows expected"
     finite = [r for r in result.ciopr if math.isfinite(r["ciopr"])]
     assert finite and max(r["ciopr"] for r in finite) == pytest.approx(1.0)
-    assert result.opp_min in (30, 15)
-    assert result.opp_criterion in ("CIOPR", "F1")
+    # the planted length, by the selector (the default criterion), with the evidence for it
+    assert (result.opp_min, result.opp_criterion) == (30, "preictal-band test")
+    ev = {e["preictal_min"]: e for e in result.opp_evidence}
+    assert ev[30]["significant"] and (ev[30]["band_lo_min"], ev[30]["band_hi_min"]) == (15.0, 30.0)
+    assert ev[30]["n_seizures"] == 2 and ev[30]["band_mean"] > ev[30]["before_mean"] and ev[30]["contrast"] > 0
+    # paper CIOPR beside it, under each reading; the configured one is marked
     variants = result.opp_variants
-    assert {(v["output"], v["spc_mode"]) for v in variants} == {
-        ("rounded", "first_crossing"),
-        ("rounded", "sustained"),
-        ("probability", "first_crossing"),
-        ("probability", "sustained"),
-    }
+    assert len(variants) == 8 and {v["reconstruction"] for v in variants} == {"koutsouvelis_r1", "none"}
     (used,) = [v for v in variants if v["used"]]
-    assert (used["output"], used["spc_mode"], used["opp_min"]) == (
-        "rounded",
-        "first_crossing",
-        result.opp_min,
-    )
+    assert (used["output"], used["spc_mode"], used["reconstruction"]) == ("rounded", "sustained", "koutsouvelis_r1")
+    assert used["opp_min"] == result.paper_opp_min
     assert {r["preictal_min"] for r in result.events} == {30, 15}
     assert len(result.events_by_seizure) == 4
     assert {(r["preictal_min"], r["seizure_id"]) for r in result.events_by_seizure} == {
@@ -140,9 +137,23 @@ def test_reports_written(sweep_result, tmp_path):
     ):
         assert (tmp_path / name).is_file(), name
     summary = json.loads((tmp_path / "summary.json").read_text())
-    assert summary["opp_min"] == result.opp_min
+    assert summary["opp_min"] == 30 and summary["paper_opp_min"] == result.paper_opp_min
     assert "continuous.png" in written
-    assert "OPP" in (tmp_path / "report.md").read_text()
+    report = (tmp_path / "report.md").read_text()
+    assert "**Optimal preictal period (OPP): 30 min** (criterion: preictal-band test" in report
+    assert f"Paper CIOPR (the paper's criterion, reported beside it): {result.paper_opp_min} min" in report
+
+
+@pytest.mark.slow
+def test_null_patient_has_no_preictal_period(tmp_path_factory):
+    """Without a signature the sweep names no OPP, with the p-values that say so (paper protocol: its segment
+    AUC is inflated by the protocol's leakage, the selector is not)."""
+    root = _patient(tmp_path_factory.mktemp("null0"), hours=8.0, n_seizures=2, null=True)
+    patient = prepare_patient("chb01", data_root=root, cache_dir=root / "cache")
+    result = run_sweep(patient, config=_config(), out_dir=root / "run")
+    assert (result.opp_min, result.opp_criterion) == (None, "no preictal period found")
+    assert all(not e["significant"] and e["p_corrected"] > 0.05 for e in result.opp_evidence)
+    assert result.paper_opp_min in (30, 15)  # paper CIOPR names a length anyway
 
 
 @pytest.mark.slow
@@ -173,3 +184,22 @@ def test_null_patient_does_not_beat_chance_chronologically(tmp_path_factory):
     aucs = np.array([r["auc"] for r in result.segments])
     assert aucs.size >= 1
     assert np.nanmean(aucs) < 0.8, aucs
+
+
+def test_load_run_reproduces_the_tables_without_training(sweep_result, tmp_path, monkeypatch):
+    """A finished run folder read back (no data, no cache, no training) writes the same tables, byte for byte."""
+    import filecmp
+
+    import seizurepred.sweep.executors as executors
+    from seizurepred.reporting import load_run
+
+    result, out = sweep_result
+    monkeypatch.setattr(executors, "run_fold", lambda *a, **k: pytest.fail("load_run must not train"))
+    first = write_sweep(result, tmp_path / "a", data_note="note")
+    run = load_run(out)
+    assert run.manifest.case == "chb01" and run.result.opp_min == result.opp_min == 30
+    again = write_sweep(run.result, tmp_path / "b", data_note="note")
+    tables = [n for n in first if n.endswith((".csv", ".json"))]
+    assert set(tables) == {n for n in again if n.endswith((".csv", ".json"))}
+    for name in tables:
+        assert filecmp.cmp(first[name], again[name], shallow=False), name

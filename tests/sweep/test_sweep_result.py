@@ -1,4 +1,10 @@
-"""seizurepred.sweep.result.aggregate on hand-built folds: pooled metrics, CIOPR rows, OPP choice, summary."""
+"""seizurepred.sweep.aggregate on hand-built folds: pooled metrics, CIOPR rows, the OPP selector beside paper
+CIOPR, summary.
+
+The hand-built outputs reproduce the demo's failure of CIOPR: the 60-min model fires early (from 100 min before
+onset) and, on reference EEG, in long bursts; the 15-min model fires only near onset. CIOPR reads the early firing
+as early convergence and picks 60; the selector sees that the 60-min model's band is no higher than the stretch
+before it (no change begins at 60 min) and picks 15."""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from sklearn.metrics import f1_score, roc_auc_score
 from seizurepred.evaluation.ciopr import ciopr_compare, ciopr_terms
 from seizurepred.evaluation.continuous import ContinuousOutput
 from seizurepred.evaluation.metrics import pool_folds
+from seizurepred.evaluation.reference import ReferenceOutput
 from seizurepred.io.manifest import Manifest, Recording, Seizure
 from seizurepred.sweep.aggregate import aggregate
 from seizurepred.sweep.config import SweepConfig
@@ -23,8 +30,8 @@ from seizurepred.sweep.result import SweepResult
 N_WIN = 2880  # 4 h of 5 s windows
 TIMES_MIN = np.arange(N_WIN, 0, -1) * 5.0 / 60.0
 LENGTHS = (60, 15)
-# the 60-min model converges 60 min before onset (early: CIOPR 1), the 15-min model only 20 min before
-STEP_MIN = {60: 60.0, 15: 20.0}
+# the 60-min model converges 100 min before onset (early: CIOPR 1), the 15-min model only 20 min before
+STEP_MIN = {60: 100.0, 15: 20.0}
 CHANNELS = ("FP1-F7",)
 
 
@@ -58,6 +65,15 @@ def _scores(k: int, seizure_id: int) -> tuple[np.ndarray, np.ndarray]:
     return y_true, y_score.astype(np.float32)
 
 
+N_REF = 2880  # 4 h of reference EEG
+
+
+def _ref(k: int) -> ReferenceOutput:
+    """The 60-min model fires on reference EEG too, in 1-h bursts; the 15-min model does not."""
+    probs = (np.arange(N_REF) // 720 % 2).astype(float) if k == 60 else np.zeros(N_REF)
+    return ReferenceOutput(np.arange(N_REF) * 5.0, probs, np.zeros(N_REF, int), 5.0)
+
+
 def _fold(k: int, seizure_id: int, *, repeat: int = 0, continuous: bool = True) -> FoldResult:
     y_true, y_score = _scores(k, seizure_id)
     return fold_result(
@@ -74,6 +90,7 @@ def _fold(k: int, seizure_id: int, *, repeat: int = 0, continuous: bool = True) 
         y_true=y_true,
         y_score=y_score,
         continuous=_cont(seizure_id, STEP_MIN[k]) if continuous else None,
+        reference=_ref(k) if continuous else None,
     )
 
 
@@ -147,19 +164,26 @@ def test_pooled_ciopr_columns(result):
     assert by[60]["spc_min_mean"] > by[15]["spc_min_mean"]
 
 
-def test_opp_is_chosen_by_ciopr_even_against_f1(result):
+def test_selector_and_paper_ciopr_side_by_side(result):
     f1 = {r["preictal_min"]: r["f1"] for r in result.pooled}
-    assert f1[15] > f1[60]  # F1 alone would pick 15
-    assert result.opp_min == 60
-    assert result.opp_criterion == "CIOPR"
+    assert f1[15] > f1[60]
+    assert (result.paper_opp_min, result.paper_opp_criterion) == (60, "CIOPR")  # early firing = "convergence"
+    assert (result.opp_min, result.opp_criterion) == (15, "preictal-band test")
+    ev = {e["preictal_min"]: e for e in result.opp_evidence}
+    assert (ev[60]["band_lo_min"], ev[60]["band_hi_min"]) == (15.0, 60.0) and not ev[60]["significant"]
+    assert ev[60]["contrast"] == pytest.approx(1.0 - 40.0 / 45.0)  # the band vs the 45 min before it
+    assert ev[60]["p_corrected"] > 0.05 and ev[15]["contrast"] == pytest.approx(2.0 / 3.0)
+    assert ev[15]["significant"] and ev[15]["p_corrected"] <= 0.05
+    assert result.opp_explanation.startswith("Paper CIOPR picks 60 min, but its model's output in 15-60 min")
 
 
-def test_opp_falls_back_to_f1_without_continuous_outputs():
+def test_paper_ciopr_falls_back_to_f1_and_selector_finds_nothing_without_outputs():
     res = _aggregate([_fold(k, sid, continuous=False) for k in LENGTHS for sid in (0, 1)])
     assert res.ciopr == []
     assert res.events == []
-    assert res.opp_min == 15
-    assert res.opp_criterion == "F1"
+    assert (res.paper_opp_min, res.paper_opp_criterion) == (15, "F1")
+    assert (res.opp_min, res.opp_criterion) == (None, "no preictal period found")
+    assert all("held-out seizure(s)" in e["reason"] for e in res.opp_evidence)
     for row in res.pooled:
         assert math.isnan(row["ciopr_mean"]) and math.isnan(row["spc_min_mean"])
         assert row["n_ciopr_seizures"] == 0
@@ -169,7 +193,8 @@ def test_no_folds_gives_no_opp():
     skipped = [{"preictal_min": 60, "reason": "not eligible: too few seizures"}]
     res = _aggregate([], skipped=skipped)
     assert res.pooled == [] and res.segments == [] and res.ciopr == []
-    assert res.opp_min is None and res.opp_criterion == "none"
+    assert res.opp_min is None and res.opp_criterion == "no preictal period found"
+    assert res.paper_opp_min is None and res.paper_opp_criterion == "none"
     assert res.skipped == skipped
     json.dumps(res.summary())
 
@@ -216,15 +241,33 @@ def test_repeats_get_their_own_ciopr_rows():
     res = _aggregate(folds, config=_config(repeats=2))
     assert len(res.ciopr) == 8
     assert {r["n_folds"] for r in res.pooled} == {4}
-    assert res.opp_min == 60
+    assert (res.paper_opp_min, res.opp_min) == (60, 15)
 
 
 def test_summary_is_json_serialisable(result):
     s = result.summary()
     back = json.loads(json.dumps(s))
     assert back["case"] == "chb98"
-    assert back["opp_min"] == 60 and back["opp_criterion"] == "CIOPR"
+    assert back["opp_min"] == 15 and back["opp_criterion"] == "preictal-band test"
+    assert back["paper_opp_min"] == 60 and back["paper_opp_criterion"] == "CIOPR"
+    assert [e["preictal_min"] for e in back["opp_evidence"]] == [60, 15]
     assert back["protocol"] == "paper"
     assert back["config_hash"] == _config().hash()
     assert len(back["pooled"]) == 2
     assert len(result.folds) == 4
+
+
+def test_paper_ciopr_readings_table_and_selector_over_repeats():
+    """The robustness table crosses output x SPC reading x reconstruction; the selector averages repeats."""
+    from seizurepred.sweep.ciopr_table import CIOPR_READINGS, reading_variants
+    from seizurepred.sweep.selection import opp_evidence
+
+    folds = [_fold(k, sid, repeat=rep) for k in LENGTHS for sid in (0, 1) for rep in (0, 1)]
+    config = _config(repeats=2)
+    res = _aggregate(folds, config=config)
+    assert len(res.opp_variants) == 8 == len(list(__import__("itertools").product(*CIOPR_READINGS.values())))
+    assert sum(v["used"] for v in res.opp_variants) == 1
+    again = reading_variants("chb98", folds, config.ciopr, res.pooled, res.ciopr)
+    assert again == res.opp_variants
+    ev = {e.preictal_min: e for e in opp_evidence(folds, config)}
+    assert ev[15].n_seizures == 2 and ev[15].significant and not ev[60].significant

@@ -10,7 +10,7 @@ from sklearn.metrics import roc_auc_score
 from seizurepred.errors import ConfigError
 from seizurepred.models import build_model
 from seizurepred.training import TrainConfig, predict_proba, train_model
-from seizurepred.training.trainer import roc_auc
+from seizurepred.evaluation.metrics import roc_auc
 
 N_CHANS, N_TIMES = 4, 64
 

@@ -109,8 +109,11 @@ def test_chronological_no_time_overlap_and_skips_first_seizure():
         pre_start = INDEX.clock_s[(INDEX.label == 1) & (INDEX.seizure_id == s.test_seizure_id)].min()
         train_val = np.concatenate([s.train, s.val])
         assert (INDEX.clock_s[train_val] + INDEX.window_s <= pre_start - 3600.0 + 1e-9).all()
-        # validation is the latest part of the training time
-        assert INDEX.clock_s[s.val].min() >= (INDEX.clock_s[s.train] + INDEX.window_s).max() - 1e-9
+        # validation holds both classes: the latest windows of each class before the test seizure
+        assert set(INDEX.label[s.val].tolist()) == {0, 1}
+        for label in (0, 1):
+            v, tr = s.val[INDEX.label[s.val] == label], s.train[INDEX.label[s.train] == label]
+            assert INDEX.clock_s[v].min() >= INDEX.clock_s[tr].max() - 1e-9
         # test interictal: after the training data plus the guard band, never adjacent
         test_int = s.test[INDEX.label[s.test] == 0]
         assert (
@@ -122,6 +125,17 @@ def test_chronological_no_time_overlap_and_skips_first_seizure():
         )
         sizes = s.sizes()
         assert sizes["train_preictal"] > 0 and sizes["train_interictal"] > 0 and sizes["test_interictal"] > 0
+
+
+def test_chronological_validation_is_not_one_class():
+    """Review finding: the latest 10 % of the training pool was interictal only (0 preictal / 633 interictal)."""
+    pool_latest = []
+    for s in chronological_splits(INDEX, seed=0, guard_min=60.0):
+        train_val = np.sort(np.concatenate([s.train, s.val]))
+        latest = train_val[np.argsort(INDEX.clock_s[train_val])][-len(s.val) :]
+        pool_latest.append(set(INDEX.label[latest].tolist()))
+        assert set(INDEX.label[s.val].tolist()) == {0, 1}
+    assert {0} in pool_latest  # the old rule would have validated on interictal windows alone here
 
 
 def test_chronological_guard_band_skips_when_too_large():

@@ -1,0 +1,123 @@
+"""``seizurepred report RUN_DIR``: a finished run folder rendered again, tables byte for byte, figures included.
+
+The run folder is written by hand through the run store (no training): a 10-h patient with a 1-h gap and two
+seizures, two lengths x two held-out seizures whose outputs cover the 4 h before each onset.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+from _factories import make_fold
+from click.testing import CliRunner
+
+from seizurepred.cli.main import cli
+from seizurepred.evaluation.continuous import ContinuousOutput
+from seizurepred.evaluation.metrics import UndefinedMetricWarning
+from seizurepred.io.manifest import Manifest, Recording, Seizure
+from seizurepred.reporting import RunStore, load_run, write_sweep
+from seizurepred.sweep.aggregate import aggregate
+from seizurepred.sweep.config import SweepConfig
+from seizurepred.sweep.fold_result import FoldResult
+
+H = 3600.0
+N_WIN = 2880
+CONFIG = SweepConfig(preictal_mins=(30, 15), n_surrogates=0)
+FIGURES = {"continuous.png", "opp_evidence.png", "roc.png", "alarms.png"}
+TABLES = {f"{t}.{e}" for t in ("segments", "pooled", "opp_evidence", "ciopr", "events", "events_by_seizure")
+          for e in ("csv", "json")} | {"summary.json", "data.json", "report.md"}  # fmt: skip
+
+
+def _manifest() -> Manifest:
+    ch = ("FP1-F7", "F7-T7")
+    recs = (
+        Recording("chb97_01.edf", 0.0, 5 * H, ch, (Seizure(4 * H, 4 * H + 60.0),)),
+        Recording("chb97_02.edf", 6 * H, 11 * H, ch, (Seizure(4 * H, 4 * H + 40.0),)),
+    )
+    return Manifest(case="chb97", sfreq=256.0, recordings=recs)
+
+
+def _folds() -> list[FoldResult]:
+    n = np.arange(N_WIN, 0, -1)
+    out = []
+    for i, (k, sid) in enumerate((k, sid) for k in (30, 15) for sid in (0, 1)):
+        probs = (n <= 12 * k).astype(float)  # positive over the last k minutes
+        out.append(FoldResult(
+            fold=make_fold(k, sid, position=i), sizes={"train": 10, "val": 2, "test": 4}, best_epoch=1,
+            n_epochs=2, train_s=1.0, device="cpu", y_true=np.array([0, 1, 0, 1], dtype=np.int8),
+            y_score=np.array([0.2, 0.7, 0.4, 0.9], dtype=np.float32),
+            continuous=ContinuousOutput(sid, n * 5.0 / 60.0, probs, N_WIN * 5.0 / H, 5.0),
+        ))  # fmt: skip
+    return out
+
+
+def _run_folder(path, *, synthetic: bool, summary: bool = True):
+    """A finished run folder as a sweep leaves it (``summary=False``: one written before figures existed)."""
+    store = RunStore(path)
+    folds = _folds()
+    with store.lock():
+        store.check_config(CONFIG, case="chb97", resume=False)
+        store.save_run_info(manifest=_manifest(), skipped=[])
+        for f in folds:
+            store.save_fold(f, config_hash=CONFIG.hash())
+    if summary:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UndefinedMetricWarning)
+            result = aggregate(_manifest(), folds, config=CONFIG)
+            write_sweep(result, path, data_note="Hand-built.", manifest=_manifest(), synthetic=synthetic)
+    return path
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    return _run_folder(tmp_path_factory.mktemp("report") / "run", synthetic=True)
+
+
+def _invoke(*args):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        return CliRunner().invoke(cli, ["report", *map(str, args)])
+
+
+def test_report_in_place_gives_the_same_bytes(run_dir):
+    before = {p.name: p.read_bytes() for p in run_dir.iterdir() if p.name in TABLES | FIGURES}
+    assert set(before) == TABLES | FIGURES
+    res = _invoke(run_dir)
+    assert res.exit_code == 0, res.output
+    assert "# Preictal-period sweep: chb97" in res.output
+    assert {name: (run_dir / name).read_bytes() for name in before} == before
+
+
+def test_report_to_another_folder_writes_tables_and_figures(run_dir, tmp_path):
+    res = _invoke(run_dir, "--out", tmp_path / "again")
+    assert res.exit_code == 0, res.output
+    names = {p.name for p in (tmp_path / "again").iterdir()}
+    assert TABLES | FIGURES | {"timings.csv"} == names
+    for name in TABLES | FIGURES:
+        assert (tmp_path / "again" / name).read_bytes() == (run_dir / name).read_bytes(), name
+    assert json.loads((tmp_path / "again" / "data.json").read_text(encoding="utf-8"))["synthetic"] is True
+    assert json.loads((tmp_path / "again" / "data.json").read_text(encoding="utf-8"))["data_note"] == "Hand-built."
+
+
+def test_synthetic_flag_round_trips(tmp_path, run_dir):
+    assert load_run(run_dir).synthetic is True
+    real = _run_folder(tmp_path / "real", synthetic=False)
+    assert load_run(real).synthetic is False
+    # a run folder without data.json (interrupted before the tables): not synthetic, rendered all the same
+    bare = _run_folder(tmp_path / "bare", synthetic=False, summary=False)
+    loaded = load_run(bare)
+    assert (loaded.synthetic, loaded.data_note) == (False, "")
+    res = _invoke(bare)
+    assert res.exit_code == 0, res.output
+    assert FIGURES <= {p.name for p in bare.iterdir()}
+    assert json.loads((bare / "data.json").read_text(encoding="utf-8"))["synthetic"] is False
+
+
+def test_not_a_run_folder_is_one_line(tmp_path):
+    res = _invoke(tmp_path)
+    assert res.exit_code != 0
+    assert "not a run folder" in res.output
+    assert "Traceback" not in res.output
