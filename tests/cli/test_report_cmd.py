@@ -1,4 +1,5 @@
-"""``seizurepred report RUN_DIR``: a finished run folder rendered again, tables byte for byte, figures included.
+"""``seizurepred report RUN_DIR`` (:mod:`seizurepred.cli.report_cmd`): a finished run folder rendered again,
+tables byte for byte, figures included.
 
 The run folder is written by hand through the run store (no training): a 10-h patient with a 1-h gap and two
 seizures, two lengths x two held-out seizures whose outputs cover the 4 h before each onset.

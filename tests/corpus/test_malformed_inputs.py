@@ -438,57 +438,31 @@ def _(work):
     return _labels(work)
 
 
-@case("edf-wrong-version", "edf", "error",
-      _edf_error(r"not an EDF file \(version field b'1       ', expected '0'\)\."))  # fmt: skip
-def _(work):
-    work.data()
-    edf_set(work.edf("chb01_02.edf"), "version", "1")
-    work.vars.update(edf=str(work.edf("chb01_02.edf")))
-    return _labels(work)
+def _edf_field_case(id: str, field: str, value: str, message: str, channel: int | None = None) -> None:
+    """A case whose ``chb01_02.edf`` has header ``field`` (of ``channel``) set to ``value``; ``labels`` reads it."""
+
+    def build(work: Work) -> list[str]:
+        work.data()
+        edf = work.edf("chb01_02.edf")
+        edf_set(edf, field, value, **({} if channel is None else {"channel": channel}))
+        work.vars.update(edf=str(edf))
+        return _labels(work)
+
+    CASES.append(Case(id, "edf", build, "error", message))
 
 
-@case("edf-zero-signals", "edf", "error", _edf_error(r"header states 0 signals; expected at least 1\."))
-def _(work):
-    work.data()
-    edf_set(work.edf("chb01_02.edf"), "n_signals", "0")
-    work.vars.update(edf=str(work.edf("chb01_02.edf")))
-    return _labels(work)
-
-
-@case("edf-non-numeric-records", "edf", "error",
-      _edf_error(r"header field 'number of data records' is not a number: 'ten'\."))  # fmt: skip
-def _(work):
-    work.data()
-    edf_set(work.edf("chb01_02.edf"), "n_records", "ten")
-    work.vars.update(edf=str(work.edf("chb01_02.edf")))
-    return _labels(work)
-
-
-@case("edf-non-numeric-physical-min", "edf", "error",
-      _edf_error(r"header field 'physical_min' is not a number: '-8OO'\."))  # fmt: skip
-def _(work):
-    work.data()
-    edf_set(work.edf("chb01_02.edf"), "physical_min", "-8OO", channel=4)
-    work.vars.update(edf=str(work.edf("chb01_02.edf")))
-    return _labels(work)
-
-
-@case("edf-bad-start-date", "edf", "error",
-      _edf_error(r"header start date/time is invalid \(day is out of range for month\)\."))  # fmt: skip
-def _(work):
-    work.data()
-    edf_set(work.edf("chb01_02.edf"), "start_date", "31.02.90")
-    work.vars.update(edf=str(work.edf("chb01_02.edf")))
-    return _labels(work)
-
-
-@case("edf-zero-record-duration", "edf", "error",
-      _edf_error(r"header states a record duration of 0\.0 s; expected > 0\."))  # fmt: skip
-def _(work):
-    work.data()
-    edf_set(work.edf("chb01_02.edf"), "record_duration", "0")
-    work.vars.update(edf=str(work.edf("chb01_02.edf")))
-    return _labels(work)
+_edf_field_case("edf-wrong-version", "version", "1",
+                _edf_error(r"not an EDF file \(version field b'1       ', expected '0'\)\."))  # fmt: skip
+_edf_field_case("edf-zero-signals", "n_signals", "0",
+                _edf_error(r"header states 0 signals; expected at least 1\."))  # fmt: skip
+_edf_field_case("edf-non-numeric-records", "n_records", "ten",
+                _edf_error(r"header field 'number of data records' is not a number: 'ten'\."))  # fmt: skip
+_edf_field_case("edf-non-numeric-physical-min", "physical_min", "-8OO",
+                _edf_error(r"header field 'physical_min' is not a number: '-8OO'\."), channel=4)  # fmt: skip
+_edf_field_case("edf-bad-start-date", "start_date", "31.02.90",
+                _edf_error(r"header start date/time is invalid \(day is out of range for month\)\."))  # fmt: skip
+_edf_field_case("edf-zero-record-duration", "record_duration", "0",
+                _edf_error(r"header states a record duration of 0\.0 s; expected > 0\."))  # fmt: skip
 
 
 @case("edf-empty-file", "edf", "error",
@@ -500,12 +474,8 @@ def _(work):
     return _labels(work)
 
 
-@case("edf-discontinuous", "edf", "error", _edf_error(r"discontinuous EDF\+ \(EDF\+D\) is not supported\."))
-def _(work):
-    work.data()
-    edf_set(work.edf("chb01_02.edf"), "reserved", "EDF+D")
-    work.vars.update(edf=str(work.edf("chb01_02.edf")))
-    return _labels(work)
+_edf_field_case("edf-discontinuous", "reserved", "EDF+D",
+                _edf_error(r"discontinuous EDF\+ \(EDF\+D\) is not supported\."))  # fmt: skip
 
 
 @case("edf-flat-requested-channel", "edf", "error",

@@ -18,16 +18,9 @@ from seizurepred.io.manifest import Seizure
 from seizurepred.io.summary import load_patient
 from seizurepred.synth import SynthConfig, generate_patient
 from seizurepred.synth.generator import BASE_DATE
+from _factories import TINY_SYNTH
 
-TINY = dict(
-    hours=0.8,
-    file_hours=0.2,
-    n_seizures=2,
-    preictal_min=3.0,
-    min_first_onset_h=0.2,
-    min_onset_spacing_h=0.15,
-    seizure_s=(10.0, 20.0),
-)
+TINY = TINY_SYNTH
 SUBJECT_INFO = "Case\tGender\tAge (years)\n\nchb01\tF\t11\nchb21\tF\t13\n"
 EEG = "sub-01/ses-01/eeg"
 

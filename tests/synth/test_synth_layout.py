@@ -11,16 +11,9 @@ import pytest
 from seizurepred.errors import ConfigError
 from seizurepred.synth import SynthConfig, generate_patient, plan_patient, plan_truth, summary_text
 from seizurepred.synth.head import CHANGED_LABELS, PAPER_23
+from _factories import TINY_SYNTH
 
-TINY = dict(
-    hours=0.8,
-    file_hours=0.2,
-    n_seizures=2,
-    preictal_min=3.0,
-    min_first_onset_h=0.2,
-    min_onset_spacing_h=0.15,
-    seizure_s=(10.0, 20.0),
-)
+TINY = TINY_SYNTH
 
 
 def _digest(folder):
