@@ -9,8 +9,10 @@ is where lengths differ: a model trained with labels longer than ``L`` has nothi
 For every length ``k`` (lengths sorted, ``k_prev`` the next shorter one, 0 for the shortest) its **band** is
 ``[SPH + k_prev, SPH + k]`` minutes before onset, of width ``w``. For each held-out seizure, the **contrast** of
 the k-minute model of that fold (outputs averaged over repeats) is its mean output in the band minus its mean
-output in the stretch of width ``w`` just before the band (``[SPH + k, SPH + k + w]``): where a change begins at
-``k``, the band rises above what precedes it. The contrast is ranked among the same model's contrasts between
+output in the same number of recorded windows just before the band (``[SPH + k, SPH + k + w]`` where it is
+recorded; a gap between files is skipped, as gaps are excluded from time everywhere, reaching back at most one
+more band width): where a change begins at ``k``, the band rises above what precedes it. A band needs half its
+windows recorded (``min_band_coverage``); the contrast then compares as many windows on each side. The contrast is ranked among the same model's contrasts between
 adjacent stretches of width ``w`` on **reference EEG** (:mod:`seizurepred.evaluation.reference`: recorded EEG of
 the patient that no model trained on and that no label touches), at every position (a step of ``w / 4``). Neighbouring positions share
 most of their data, so the reference holds only about ``n`` independent contrasts (``n`` = the number of disjoint
@@ -84,7 +86,7 @@ class SelectorOptions:
 
     alpha: float = 0.05
     margin_min: float = 15.0
-    min_band_coverage: float = 0.75
+    min_band_coverage: float = 0.5
     min_seizures: int = 2
     n_null: int = 20000
 
@@ -143,15 +145,24 @@ def bands(preictal_mins: Sequence[int], *, sph_min: float = 0.0) -> dict[int, tu
     return {k: (sph_min + (ks[i - 1] if i else 0.0), sph_min + k) for i, k in enumerate(ks)}
 
 
-def _stretch_mean(cont: ContinuousOutput, lo: float, hi: float, coverage: float) -> tuple[float, int]:
-    """Mean output of the windows inside ``[lo, hi]`` minutes before onset (NaN when under-covered), and the
-    number of windows a full stretch holds."""
-    t = cont.times_min_before_onset
-    inside = (t - cont.window_s / 60.0 >= lo - 1e-9) & (t <= hi + 1e-9)
-    n_expected = int(round((hi - lo) * 60.0 / cont.window_s))
-    if inside.sum() < coverage * n_expected:
-        return math.nan, n_expected
-    return float(cont.probs[inside].mean()), n_expected
+def _band_and_before(cont: ContinuousOutput, lo: float, hi: float, coverage: float) -> tuple[float, float, int]:
+    """``(band mean, before mean, n)``: the mean output of the ``n`` windows inside ``[lo, hi]`` minutes before
+    onset and of the ``n`` recorded windows just before them (gaps skipped, reaching back at most one band width
+    beyond the stretch of equal length). NaN means when the band holds under ``coverage`` of its windows or the
+    EEG before it is not recorded."""
+    w_min = cont.window_s / 60.0
+    order = np.argsort(cont.times_min_before_onset, kind="stable")
+    t = cont.times_min_before_onset[order]  # window starts, nearest to onset first
+    probs = cont.probs[order]
+    inside = (t - w_min >= lo - 1e-9) & (t <= hi + 1e-9)
+    n = int(np.count_nonzero(inside))
+    n_full = int(round((hi - lo) / w_min))
+    if n == 0 or n < coverage * n_full:
+        return math.nan, math.nan, n
+    earlier = probs[(t - w_min >= hi - 1e-9) & (t <= hi + 2.0 * (hi - lo) + 1e-9)][:n]
+    if earlier.size < n:
+        return math.nan, math.nan, n
+    return float(probs[inside].mean()), float(earlier.mean()), n
 
 
 def _fisher_p(p: np.ndarray, n_ref: np.ndarray, n_null: int, seed: int) -> float:
@@ -199,8 +210,7 @@ def band_evidence(
         ref = references.get(sid)
         if ref is None:
             continue
-        band_m, n_band = _stretch_mean(records[sid], lo, hi, options.min_band_coverage)
-        before_m, _ = _stretch_mean(records[sid], hi, hi + (hi - lo), options.min_band_coverage)
+        band_m, before_m, n_band = _band_and_before(records[sid], lo, hi, options.min_band_coverage)
         n_win = max(n_band, 1)
         null = ref.local_contrasts(n_win, step=max(n_win // 4, 1))
         n_eff = ref.n_disjoint(n_win)

@@ -190,7 +190,7 @@ def _length_axis(ax, ev) -> np.ndarray:
 
 
 def _levels_panel(ax, ev) -> None:
-    """Mean output in each band and in the stretch of equal width just before it (held-out seizures)."""
+    """Mean output in each band and in as much recorded EEG just before it (held-out seizures)."""
     x = _length_axis(ax, ev)
     band = np.array([e["band_mean"] for e in ev], dtype=float)
     before = np.array([e["before_mean"] for e in ev], dtype=float)
@@ -257,8 +257,8 @@ def _paper_panel(ax, result) -> None:
 def opp_evidence_figure(result, *, synthetic: bool = False) -> Figure | None:
     """How the OPP was chosen: the selector's evidence per length beside paper CIOPR.
 
-    Left: per length, the mean output of the held-out seizures' models in its band and in the stretch of equal
-    width just before it. Middle: their difference (the contrast the selector tests) against the spread of the
+    Left: per length, the mean output of the held-out seizures' models in its band and in as much recorded
+    EEG just before it. Middle: their difference (the contrast the selector tests) against the spread of the
     same models' contrasts on reference EEG (±2 SD), with the corrected p-value (``*``: significant) and the OPP
     shaded. Right: paper CIOPR (mean over eligible seizures; pooled F1 when no seizure is eligible) with the
     paper's OPP highlighted. The title says which criterion chose what.

@@ -140,8 +140,8 @@ def _headline(result) -> list[str]:
 _EVIDENCE_TEXT = (
     "Each length's *band* is the start of its preictal period (from the next shorter length to it, minutes before "
     "onset), where a gradual preictal change is weakest and where lengths differ. For each held-out seizure, the "
-    "*contrast* is that fold's model's mean output in the band minus its mean output in the stretch of equal "
-    "length just before it; it is ranked among the same model's contrasts between adjacent stretches of reference "
+    "*contrast* is that fold's model's mean output in the band minus its mean output in as much recorded EEG "
+    "just before it (gaps between files skipped); it is ranked among the same model's contrasts between adjacent stretches of reference "
     "EEG (EEG of the patient that is neither preictal nor interictal and that no model trained on). Seizures are "
     "combined (Fisher) and the p-values adjusted for the lengths tried (Holm's step-down procedure). The OPP is the "
     "longest length whose band is significant. Paper CIOPR, F1 and AUC are the paper's figures; on patients with a known answer "

@@ -125,6 +125,27 @@ def test_under_covered_band_is_left_out():
     assert e.n_seizures == 2 and [r[0] for r in e.per_seizure] == [1, 2]
 
 
+def test_a_gap_before_the_band_is_skipped_and_a_half_recorded_band_counts():
+    """Gaps are excluded from time: the stretch before the band is the recorded EEG just before it."""
+    records, refs = _patient(np.random.default_rng(4), planted_min=30, lift=0.8)
+    full = band_evidence(30, (15.0, 30.0), records, refs)
+    t0, p0 = records[0].times_min_before_onset, records[0].probs
+    gap = (t0 > 32.0) & (t0 <= 40.0)  # an 8-min gap right before the band
+    records[0] = ContinuousOutput(0, t0[~gap], p0[~gap], 1.0, W)
+    t1 = records[1].times_min_before_onset
+    half = (t1 > 15.0 + W / 60.0) & (t1 <= 22.0)  # 7 of the band's 15 min missing: 8 recorded (>= half)
+    records[1] = ContinuousOutput(1, t1[~half], records[1].probs[~half], 1.0, W)
+    e = band_evidence(30, (15.0, 30.0), records, refs)
+    assert full.n_seizures == e.n_seizures == 3
+    (d0,) = [r[1] for r in e.per_seizure if r[0] == 0]
+    (d0_full,) = [r[1] for r in full.per_seizure if r[0] == 0]
+    assert d0 == pytest.approx(d0_full, abs=0.1)
+    # no recorded EEG within one more band width before the band: that seizure is left out
+    far = (t0 > 30.0) & (t0 <= 75.0)
+    records[0] = ContinuousOutput(0, t0[~far], p0[~far], 1.0, W)
+    assert [r[0] for r in band_evidence(30, (15.0, 30.0), records, refs).per_seizure] == [1, 2]
+
+
 def test_options_validated():
     with pytest.raises(Exception, match="alpha"):
         SelectorOptions(alpha=0.0)
