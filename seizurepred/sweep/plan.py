@@ -11,6 +11,7 @@ deterministically wherever the fold runs, so a fold never carries arrays.
 from __future__ import annotations
 
 import logging
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -133,19 +134,25 @@ def check_seeds(config: SweepConfig, *, max_seizure_id: int) -> None:
 
 
 # ------------------------------------------------------------------------------ window index and splits
-_INPUTS: OrderedDict[tuple, tuple[WindowIndex, list[Split]]] = OrderedDict()
+_INPUTS: OrderedDict[tuple, tuple[weakref.ref, WindowIndex, list[Split]]] = OrderedDict()
 _INPUTS_MAX = 64  # lengths x repeats of a pool; each entry is a few MB
 
 
 def _index_and_splits(
     patient: PatientData, label: LabelConfig, config: SweepConfig, seed: int
 ) -> tuple[WindowIndex, list[Split]]:
-    """Window index and splits of one length and repeat (memoised per process: folds share them)."""
+    """Window index and splits of one length and repeat (memoised per process: folds share them).
+
+    The memo is keyed by the patient object's identity and checked through a weak reference: an ``id`` alone is
+    reused by Python once an object is freed, and a process that sweeps one patient after another (a benchmark, a
+    notebook) would otherwise be handed the previous patient's windows.
+    """
     cache_key = getattr(getattr(patient, "cache", None), "key", None)
     key = (id(patient), patient.manifest.case, cache_key, label, config.window, config.protocol, seed)
-    if key in _INPUTS:
+    hit = _INPUTS.get(key)
+    if hit is not None and hit[0]() is patient:
         _INPUTS.move_to_end(key)
-        return _INPUTS[key]
+        return hit[1], hit[2]
     segments = label_segments(patient.manifest, config=label)
     index = build_window_index(
         segments,
@@ -157,7 +164,7 @@ def _index_and_splits(
         n_samples=patient.n_samples,
     )
     splits = make_splits(index, protocol=config.protocol, seed=seed)
-    _INPUTS[key] = (index, splits)
+    _INPUTS[key] = (weakref.ref(patient), index, splits)
     while len(_INPUTS) > _INPUTS_MAX:
         _INPUTS.popitem(last=False)
     return index, splits

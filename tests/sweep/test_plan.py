@@ -76,6 +76,30 @@ def test_fold_inputs_are_rebuilt_identically_in_a_fresh_process_state():
         fold_inputs(other, patient, config=CONFIG)
 
 
+def test_a_freed_patients_windows_are_never_handed_to_the_next_patient():
+    """Python reuses an ``id`` once an object is freed: a process that sweeps one patient after another must not
+    get the previous patient's memoised windows (the benchmark hit this: an index beyond a short file's end)."""
+    import gc
+
+    from seizurepred.sweep import plan as plan_mod
+
+    plan_mod._INPUTS.clear()
+    first = _Patient.of(_manifest())
+    fold = plan_folds(first, config=CONFIG).folds[0]
+    index_first, _ = fold_inputs(fold, first, config=CONFIG)
+    second = _Patient.of(_manifest(seizure_hours=(5.0, 13.0, 21.0)))  # same case name, other seizures
+    for key in list(plan_mod._INPUTS):  # as if ``second`` had taken over the freed id
+        plan_mod._INPUTS[(id(second), *key[1:])] = plan_mod._INPUTS.pop(key)
+    del first
+    gc.collect()
+    index_second, split = fold_inputs(fold, second, config=CONFIG)
+    plan_mod._INPUTS.clear()
+    fresh, fresh_split = fold_inputs(fold, second, config=CONFIG)
+    assert not np.array_equal(index_second.clock_s, index_first.clock_s)
+    np.testing.assert_array_equal(index_second.clock_s, fresh.clock_s)
+    np.testing.assert_array_equal(split.test, fresh_split.test)
+
+
 def test_plan_of_several_patients_is_one_pool_and_skips_ineligible_lengths():
     one = _Patient.of(_manifest())
     two = _Patient.of(dataclasses.replace(_manifest(seizure_hours=(6.0,)), case="chb91"))
