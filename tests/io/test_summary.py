@@ -239,7 +239,6 @@ def test_missing_file_and_unknown_case(tmp_path):
 
 # ------------------------------------------------------------------ load_patient with EDF headers
 def _write_edf(path: Path, start: datetime, n_s: int, labels=CH3) -> None:
-    pytest.importorskip("seizurepred.io.edf", reason="seizurepred.io.edf (H2) not available yet")
     from seizurepred.io.edf_write import write_edf
 
     write_edf(path, np.zeros((len(labels), 4 * n_s), dtype=np.int16), labels=labels, sfreq=4, start=start)

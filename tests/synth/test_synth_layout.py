@@ -13,6 +13,8 @@ from seizurepred.synth import SynthConfig, generate_patient, plan_patient, plan_
 from seizurepred.synth.head import CHANGED_LABELS, PAPER_23
 from _factories import TINY_SYNTH
 
+import seizurepred.io.summary as summary
+
 TINY = TINY_SYNTH
 
 
@@ -135,7 +137,6 @@ def test_deterministic_by_seed(tmp_path, tiny):
 
 
 def test_summary_round_trip(tiny):
-    summary = pytest.importorskip("seizurepred.io.summary")
     root, truth = tiny
     parsed = summary.parse_summary(root / "chb01" / "chb01-summary.txt")
     expected = truth.truth_manifest()
@@ -152,7 +153,6 @@ def test_summary_round_trip(tiny):
 
 
 def test_round_trip_past_midnight_and_long_patient():
-    summary = pytest.importorskip("seizurepred.io.summary")
     truth, _ = plan_truth(SynthConfig(hours=40, n_seizures=5, preictal_min=60, seed=7, long_gap_prob=0.3))
     parsed = summary.parse_summary_text(summary_text(truth.files), source="chb01-summary.txt")
     want = truth.truth_manifest()
