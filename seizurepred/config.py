@@ -52,7 +52,22 @@ def config_hash(config: Any, *, n_chars: int = 16) -> str:
     n_chars : int
         Length of the returned prefix of the SHA-256 digest.
     """
-    payload = {"class": type(config).__name__, "fields": config_to_dict(config)}
+    return content_hash(type(config).__name__, config_to_dict(config), n_chars=n_chars)
+
+
+def content_hash(name: str, fields: dict[str, Any], *, n_chars: int = 16) -> str:
+    """Return a stable hex digest of a name and a JSON-ready dict (what :func:`config_hash` hashes).
+
+    Parameters
+    ----------
+    name : str
+        What the fields are (a config class name).
+    fields : dict
+        JSON-ready content.
+    n_chars : int
+        Length of the returned prefix of the SHA-256 digest.
+    """
+    payload = {"class": name, "fields": fields}
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:n_chars]
 

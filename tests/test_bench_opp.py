@@ -34,16 +34,29 @@ def test_population_covers_every_kind_length_and_strength():
         (k, length, s) for k in bench.KINDS for length in bench.LENGTHS for s in ("strong", "moderate")
     }
     assert len({c.seed for c in cases}) == len(cases)
+    # another population has the same design and none of the seeds
+    other = bench.population("fast", population_seed=1)
+    assert [(c.name, c.kind, c.planted_min, c.strength) for c in other] == [
+        (c.name, c.kind, c.planted_min, c.strength) for c in cases
+    ]
+    assert not {c.seed for c in other} & {c.seed for c in cases}
 
 
 @pytest.mark.slow
 def test_two_patient_benchmark_recovers_the_planted_length_and_finds_nothing_on_a_null(tmp_path, capsys):
     bench = _bench()
-    assert bench.main(["--mode", "fast", "--only", "2", "--out", str(tmp_path)]) == 0
+    assert bench.main(["--mode", "fast", "--only", "2", "--keep-runs", "--out", str(tmp_path)]) == 0
     outcomes = {p.stem: json.loads(p.read_text()) for p in tmp_path.glob("*.json")}
     sig, null = outcomes["focal-strong-15"], outcomes["null-0"]
     assert sig["selector"] == sig["planted_min"] == 15
     assert null["selector"] is None and null["planted_min"] is None
     table = capsys.readouterr().out
     assert "| selector | 1/1 (100 %) |" in table and "paper CIOPR rounded/sustained/koutsouvelis_r1" in table
-    assert table.rstrip().splitlines()[-1].startswith("| auc |")
+    rows = table.rstrip().splitlines()
+    assert rows[-2].startswith("| auc |") and rows[-1] == "Selector missed: none"
+    # --rescore re-applies every criterion to the kept fold outputs, without training: the same outcomes
+    assert {p.name for p in (tmp_path / "runs").iterdir()} == {"focal-strong-15", "null-0"}
+    before = {p.name: p.read_text() for p in tmp_path.glob("*.json")}
+    assert bench.main(["--mode", "fast", "--only", "2", "--rescore", "--out", str(tmp_path)]) == 0
+    assert {p.name: p.read_text() for p in tmp_path.glob("*.json")} == before
+    assert capsys.readouterr().out.splitlines()[1:] == table.splitlines()[1:]

@@ -91,7 +91,7 @@ def train(
     with store.lock():
         click.echo(f"{patient}, {chosen.preictal_min} min, fold {fold} (held-out seizure {chosen.seizure_id})", err=True)
         result = run_fold(chosen, data, config, checkpoint_path=store.checkpoint_path(chosen))
-        path = store.save_fold(result, config_hash=config.hash())
+        path = store.save_fold(result, config_hash=config.fold_hash())
         write_csv(list(result.history), out_dir / f"{chosen.stem}-history.csv")
     m = result.metrics
     click.echo(

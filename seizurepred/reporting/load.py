@@ -62,14 +62,13 @@ def load_run(out_dir: str | Path) -> LoadedRun:
         The folder is not a finished run (the message names what is missing or unreadable).
     """
     store = RunStore(out_dir)
-    case, config = store.load_config()
+    case, config, fold_hashes = store.load_config()
     manifest, skipped = store.load_run_info()
     if manifest.case != case:
         raise ConfigError(f"{store.out_dir}: run.json holds {manifest.case}, sweep_config.json {case}.")
-    config_hash = config.hash()
     results = []
     for path, meta in store.load_folds():
-        if meta.get("config_hash") != config_hash:
+        if meta.get("config_hash") not in fold_hashes:
             continue  # a fold of another config left in the folder: not this run's
         arrays = {}
         if meta.get("status") == "ok":

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from seizurepred._atomic import atomic_write_json, atomic_write_text
+from seizurepred.evaluation.opp import CORRECTIONS
 from seizurepred.evaluation.tables import to_markdown
 from seizurepred.reporting.figures import plot_continuous, plot_opp_evidence, plot_roc
 from seizurepred.reporting.figures_timeline import plot_alarms
@@ -119,12 +120,12 @@ def _headline(result) -> list[str]:
     if result.opp_min is None:
         head = (
             "**Optimal preictal period (OPP): no preictal period found** (no length's band beats reference EEG at "
-            f"alpha {cfg.selector.alpha:g} over {n} lengths, Holm-adjusted)."
+            f"alpha {cfg.selector.alpha:g} over {n} lengths, {CORRECTIONS[cfg.selector.correction]})."
         )
     else:
         head = (
             f"**Optimal preictal period (OPP): {result.opp_min} min** (criterion: {result.opp_criterion}, alpha "
-            f"{cfg.selector.alpha:g} over {n} lengths, Holm-adjusted)."
+            f"{cfg.selector.alpha:g} over {n} lengths, {CORRECTIONS[cfg.selector.correction]})."
         )
     paper = "none" if result.paper_opp_min is None else f"{result.paper_opp_min} min"
     lines = [head, "", f"Paper CIOPR (the paper's criterion, reported beside it): {paper} ({result.paper_opp_criterion}).", ""]
@@ -143,7 +144,12 @@ _EVIDENCE_TEXT = (
     "*contrast* is that fold's model's mean output in the band minus its mean output in as much recorded EEG "
     "just before it (gaps between files skipped); it is ranked among the same model's contrasts between adjacent stretches of reference "
     "EEG (EEG of the patient that is neither preictal nor interictal and that no model trained on). Seizures are "
-    "combined (Fisher) and the p-values adjusted for the lengths tried (Holm's step-down procedure). The OPP is the "
+    "combined (Fisher). The lengths are tested in order, shortest first: a length is significant when its band and "
+    "every shorter one pass (a change that begins L minutes before onset leaves the bands beyond L unchanged, "
+    "so the null bands are the longest ones). Each step spends a share of alpha (first_weight, 0.9) on its own band and the rest on "
+    "the longer ones, so a length's adjusted p can be below its own p when a longer band's evidence is strong (a change that "
+    "begins earlier covers the shorter band too); the selector option correction = \"holm\" uses Holm's "
+    "step-down procedure instead. The OPP is the "
     "longest length whose band is significant. Paper CIOPR, F1 and AUC are the paper's figures; on patients with a known answer "
     "F1 and AUC favour short lengths and CIOPR long ones (benchmarks/bench_opp.py)."
 )

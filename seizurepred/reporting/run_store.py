@@ -3,7 +3,7 @@
 Layout of ``out_dir``::
 
     .lock                     held (flock) by the process writing this folder; names it
-    sweep_config.json         case, config hash and config of the sweep
+    sweep_config.json         case, config hash, fold hash and config of the sweep
     run.json                  the patient's manifest and the lengths without a fold (what load_run needs)
     folds/<stem>.json, .npz   one finished (or failed) fold; the JSON, written last, marks it complete
     checkpoints/<stem>.pt     training checkpoints (written by the trainer, resumable)
@@ -12,7 +12,7 @@ Layout of ``out_dir``::
 
 Damaged run state is never fatal: a fold whose JSON cannot be parsed, whose arrays are missing or unreadable, or
 that was made under another config is named in a warning and computed again; an unreadable ``sweep_config.json``
-is named and written anew (each fold file carries the config hash, so only matching folds are reused).
+is named and written anew (each fold file carries the config's fold hash, so only matching folds are reused).
 """
 
 from __future__ import annotations
@@ -106,7 +106,10 @@ class RunStore:
     def check_config(self, config, *, case: str, resume: bool) -> None:
         """Write ``sweep_config.json``, or check that the folder holds a sweep of this case and config.
 
-        ``config`` is a :class:`~seizurepred.sweep.config.SweepConfig` (anything with ``hash()`` and ``to_dict()``).
+        ``config`` is a :class:`~seizurepred.sweep.config.SweepConfig` (anything with ``hash()``, ``fold_hash()``
+        and ``to_dict()``). Resuming compares the fold hashes (options that change no fold, the OPP selector's, may
+        differ; the file then holds the new config); a file of an earlier version without a fold hash is compared
+        by its whole-config hash.
 
         Raises
         ------
@@ -114,7 +117,7 @@ class RunStore:
             With ``resume``, the folder holds a sweep of another case or config.
         """
         path = self.out_dir / CONFIG_FILE
-        payload = {"case": case, "hash": config.hash(), "config": config.to_dict()}
+        payload = {"case": case, "hash": config.hash(), "fold_hash": config.fold_hash(), "config": config.to_dict()}
         if resume and path.is_file():
             try:
                 saved = json.loads(path.read_text(encoding="utf-8"))
@@ -124,13 +127,20 @@ class RunStore:
                 logger.warning("%s: unreadable (%s); writing it again", path, exc)
                 saved = None
             if saved is not None:
-                if saved.get("hash") != payload["hash"] or saved.get("case") != case:
+                key = "fold_hash" if "fold_hash" in saved else "hash"
+                if saved.get("case") != case:
                     raise ConfigError(
-                        f"{self.out_dir}: holds a sweep of {saved.get('case')} with another config (hash "
-                        f"{saved.get('hash')}, now {payload['hash']}); choose another output folder or pass "
+                        f"{self.out_dir}: holds a sweep of {saved.get('case')}, not {case}; choose another output "
+                        "folder or pass --no-resume to start over."
+                    )
+                if saved.get(key) != payload[key]:
+                    raise ConfigError(
+                        f"{self.out_dir}: holds a sweep of {saved.get('case')} with another config ({key.replace('_', ' ')} "
+                        f"{saved.get(key)}, now {payload[key]}); choose another output folder or pass "
                         "--no-resume to start over."
                     )
-                return
+                if saved == payload:
+                    return
         atomic_write_json(path, payload)
 
     # ------------------------------------------------------------------ run info
@@ -158,7 +168,9 @@ class RunStore:
             raise ConfigError(f"{path}: unreadable ({exc}).") from None
 
     def load_config(self):
-        """``(case, SweepConfig)`` from ``sweep_config.json``.
+        """``(case, SweepConfig, fold_hashes)`` from ``sweep_config.json``; ``fold_hashes``: the hashes that mark
+        this run's fold files (the config's fold hash, and the saved whole-config hash, which fold files of earlier
+        versions carry).
 
         Raises
         ------
@@ -170,7 +182,8 @@ class RunStore:
         path = self.out_dir / CONFIG_FILE
         try:
             saved = json.loads(path.read_text(encoding="utf-8"))
-            return saved["case"], sweep_config_from_saved(saved["config"], source=str(path))
+            config = sweep_config_from_saved(saved["config"], source=str(path))
+            return saved["case"], config, {config.fold_hash(), str(saved["hash"])}
         except FileNotFoundError:
             raise ConfigError(f"{self.out_dir}: not a run folder (no {CONFIG_FILE}).") from None
         except (OSError, ValueError, KeyError, TypeError) as exc:

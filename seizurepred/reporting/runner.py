@@ -80,7 +80,7 @@ def run_pool(
     for case in by_case:
         if case not in stores:
             logger.warning("%s", _no_fold_error(case, plan.for_case(case)))
-    config_hash = config.hash()
+    config_hash = config.fold_hash()
     results: dict[tuple, FoldResult] = {}
     with contextlib.ExitStack() as held:
         for store in stores.values():

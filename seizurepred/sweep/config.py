@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from seizurepred._validate import check_number, check_option
 from seizurepred.cache.preprocess import PreprocessConfig
-from seizurepred.config import config_from_dict, config_hash, config_to_dict, load_toml
+from seizurepred.config import config_from_dict, config_hash, config_to_dict, content_hash, load_toml
 from seizurepred.errors import ConfigError
 from seizurepred.evaluation.alarms import AlarmConfig
 from seizurepred.evaluation.ciopr import CioprOptions
@@ -160,8 +160,16 @@ class SweepConfig:
         return config_to_dict(self)
 
     def hash(self) -> str:
-        """Stable content hash (used to refuse resuming a run made with another config)."""
+        """Stable content hash of the whole config (reports and ``summary.json`` name the run by it)."""
         return config_hash(self)
+
+    def fold_hash(self) -> str:
+        """Stable content hash of what a fold's result depends on: the config without ``selector`` (the OPP
+        selector reads finished folds and changes none). Fold files carry it, so that a sweep resumed or a run
+        re-reported with other selector options reuses its folds, and a run with another config refuses them."""
+        data = config_to_dict(self)
+        data.pop("selector", None)
+        return content_hash("SweepConfig folds", data)
 
 
 _STAGES = {

@@ -12,7 +12,7 @@ import numpy as np
 
 from seizurepred.errors import ConfigError
 from seizurepred.evaluation.continuous import ContinuousOutput
-from seizurepred.evaluation.opp import LengthEvidence, adjust_holm, band_evidence, bands
+from seizurepred.evaluation.opp import LengthEvidence, adjust, band_evidence, bands
 from seizurepred.evaluation.reference import ReferenceOutput
 from seizurepred.sweep.config import SweepConfig
 from seizurepred.sweep.fold_result import FoldResult
@@ -53,4 +53,4 @@ def opp_evidence(folds: Sequence[FoldResult], config: SweepConfig) -> list[Lengt
         out.append(
             band_evidence(k, band_of[k], records, references, options=config.selector, seed=config.seed)
         )
-    return adjust_holm(out, alpha=config.selector.alpha)
+    return adjust(out, config.selector)

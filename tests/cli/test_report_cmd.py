@@ -63,7 +63,7 @@ def _run_folder(path, *, synthetic: bool, summary: bool = True):
         store.check_config(CONFIG, case="chb97", resume=False)
         store.save_run_info(manifest=_manifest(), skipped=[])
         for f in folds:
-            store.save_fold(f, config_hash=CONFIG.hash())
+            store.save_fold(f, config_hash=CONFIG.fold_hash())
     if summary:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UndefinedMetricWarning)
@@ -115,6 +115,20 @@ def test_synthetic_flag_round_trips(tmp_path, run_dir):
     assert res.exit_code == 0, res.output
     assert FIGURES <= {p.name for p in bare.iterdir()}
     assert json.loads((bare / "data.json").read_text(encoding="utf-8"))["synthetic"] is False
+
+
+def test_a_run_folder_of_an_earlier_version_is_reported(tmp_path, run_dir):
+    """Earlier versions marked fold files with the whole-config hash and saved no fold hash: still this run's."""
+    old = _run_folder(tmp_path / "old", synthetic=True)
+    saved = json.loads((old / "sweep_config.json").read_text(encoding="utf-8"))
+    del saved["fold_hash"]
+    (old / "sweep_config.json").write_text(json.dumps(saved), encoding="utf-8")
+    for path in (old / "folds").glob("*.json"):
+        meta = json.loads(path.read_text(encoding="utf-8"))
+        meta["config_hash"] = saved["hash"]
+        path.write_text(json.dumps(meta), encoding="utf-8")
+    assert len(load_run(old).result.folds) == len(_folds())
+    assert load_run(old).result.opp_evidence == load_run(run_dir).result.opp_evidence
 
 
 def test_not_a_run_folder_is_one_line(tmp_path):

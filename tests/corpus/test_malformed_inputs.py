@@ -886,8 +886,8 @@ def _other_case_config(work: Work) -> None:
 
 CASES.append(Case("run-of-another-case", "run", lambda w: (w.cache_copy(), w.run_copy(), _other_case_config(w),
                    w.sweep_args())[-1], "error",
-                  r"{out}: holds a sweep of chb02 with another config \(hash [0-9a-f]+, now [0-9a-f]+\); choose another "
-                  r"output folder or pass --no-resume to start over\.",
+                  r"{out}: holds a sweep of chb02, not chb01; choose another output folder or pass --no-resume to "
+                  r"start over\.",
                   outputs=("out", "cache"), needs_run=True))  # fmt: skip
 
 

@@ -3,6 +3,7 @@ outputs that drift with slow states, explains itself."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -11,7 +12,9 @@ import pytest
 from seizurepred.evaluation.continuous import ContinuousOutput
 from seizurepred.evaluation.opp import (
     NO_OPP,
+    adjust,
     adjust_holm,
+    adjust_sequence,
     LengthEvidence,
     SelectorOptions,
     band_evidence,
@@ -60,29 +63,43 @@ def test_bands_are_the_starts_of_the_periods():
     assert bands((30, 60), sph_min=5.0) == {30: (5.0, 35.0), 60: (35.0, 65.0)}
 
 
-def _evidence(records, refs, ks=(60, 45, 30, 15), seed=0):
+def _evidence(records, refs, ks=(60, 45, 30, 15), seed=0, correction="sequence"):
     b = bands(ks)
     ev = [band_evidence(k, b[k], records, refs, seed=seed) for k in sorted(ks, reverse=True)]
-    return adjust_holm(ev, alpha=0.05)
+    return adjust(ev, SelectorOptions(correction=correction))
 
 
+@pytest.mark.parametrize("correction", ["sequence", "holm"])
 @pytest.mark.parametrize("planted", [15, 30, 45, 60])
-def test_a_strong_ramp_is_found_at_its_start(planted):
+def test_a_strong_ramp_is_found_at_its_start(planted, correction):
     records, refs = _patient(np.random.default_rng(planted), planted_min=planted, lift=2.0)
-    ev = _evidence(records, refs)
+    ev = _evidence(records, refs, correction=correction)
     assert select_opp(ev) == (planted, "preictal-band test")
     longer = [e for e in ev if e.preictal_min > planted]
     assert all(not e.significant for e in longer)
 
 
-def test_false_findings_stay_under_alpha_on_null_patients():
+@pytest.mark.parametrize("correction", ["sequence", "holm"])
+def test_false_findings_stay_under_alpha_on_null_patients(correction):
     """200 null patients with slowly varying outputs: a length is named in at most alpha of them (+ noise)."""
     rng = np.random.default_rng(7)
     found = 0
     for i in range(200):
         records, refs = _patient(rng)
-        found += select_opp(_evidence(records, refs, seed=i))[0] is not None
+        found += select_opp(_evidence(records, refs, seed=i, correction=correction))[0] is not None
     assert found / 200 <= 0.05 + 0.03, found
+
+
+def test_a_length_longer_than_the_truth_is_named_at_most_alpha_of_the_time():
+    """The fixed sequence's guarantee: with a change planted at 30 min, 45 or 60 is named only when the first null
+    band (45) is significant by chance, at most alpha of patients (+ noise)."""
+    rng = np.random.default_rng(13)
+    longer = 0
+    for i in range(200):
+        records, refs = _patient(rng, planted_min=30, lift=0.6)
+        opp = select_opp(_evidence(records, refs, seed=i))[0]
+        longer += opp is not None and opp > 30
+    assert longer / 200 <= 0.05 + 0.03, longer
 
 
 def _states(rng, n):
@@ -96,7 +113,8 @@ def _states(rng, n):
     return np.clip(out + rng.normal(0, 0.05, n), 0.0, 1.0)
 
 
-def test_false_findings_stay_under_alpha_when_outputs_follow_slow_states():
+@pytest.mark.parametrize("correction", ["sequence", "holm"])
+def test_false_findings_stay_under_alpha_when_outputs_follow_slow_states(correction):
     """The band's level depends on the state the patient was in; the contrast with the stretch before it does not
     (a level test ranked among few reference states named a length on 2 of 8 null benchmark patients)."""
     rng = np.random.default_rng(11)
@@ -105,7 +123,7 @@ def test_false_findings_stay_under_alpha_when_outputs_follow_slow_states():
         records = {sid: _record(sid, _states(rng, N_REC)) for sid in range(3)}
         refs = {sid: ReferenceOutput(np.arange(N_REF) * W, _states(rng, N_REF), np.arange(N_REF) // 1080, W)
                 for sid in range(3)}  # fmt: skip
-        found += select_opp(_evidence(records, refs, seed=i))[0] is not None
+        found += select_opp(_evidence(records, refs, seed=i, correction=correction))[0] is not None
     assert found / 200 <= 0.05 + 0.03, found
 
 
@@ -149,6 +167,8 @@ def test_a_gap_before_the_band_is_skipped_and_a_half_recorded_band_counts():
 def test_options_validated():
     with pytest.raises(Exception, match="alpha"):
         SelectorOptions(alpha=0.0)
+    with pytest.raises(Exception, match="correction"):
+        SelectorOptions(correction="bonferroni")
 
 
 def _ev(k, p, lo, hi):
@@ -162,6 +182,40 @@ def test_holm_adjustment():
     assert adj[30].p_corrected == pytest.approx(2 * 0.0294) and adj[15].p_corrected == pytest.approx(0.2716)
     assert [e.preictal_min for e in adjust_holm(ev, alpha=0.05) if e.significant] == [60, 45]
     assert select_opp(adjust_holm(ev, alpha=0.05))[0] == 60  # the longest significant, though 30 and 15 are not
+
+
+def test_plain_sequence_stops_at_the_first_length_that_is_not_significant():
+    ev = [_ev(60, 0.0009, 45, 60), _ev(45, 0.3, 30, 45), _ev(30, 0.0294, 15, 30), _ev(15, 0.001, 0, 15)]
+    adj = {e.preictal_min: e for e in adjust_sequence(ev, alpha=0.05, first_weight=1.0)}
+    assert [adj[k].p_corrected for k in (15, 30, 45, 60)] == pytest.approx([0.001, 0.0294, 0.3, 0.3])
+    assert select_opp(list(adj.values()))[0] == 30  # 60's small p comes after 45's failure
+    # a length that cannot be tested is left out of the sequence; the others keep their order
+    untested = dataclasses.replace(_ev(30, math.nan, 15, 30), p_corrected=math.nan, significant=False)
+    adj = {e.preictal_min: e for e in adjust_sequence([ev[0], _ev(45, 0.01, 30, 45), untested, ev[3]], alpha=0.05,
+                                                      first_weight=1.0)}  # fmt: skip
+    assert math.isnan(adj[30].p_corrected) and [adj[k].p_corrected for k in (15, 45, 60)] == pytest.approx([0.001, 0.01, 0.01])
+    assert select_opp(list(adj.values()))[0] == 60
+
+
+def test_weighted_sequence_lets_only_strong_evidence_of_a_longer_length_pass_a_failed_shorter_one():
+    """A saturated output can leave a short band without contrast; a much smaller p of a longer length, tested
+    with the tenth of alpha kept for the longer lengths, still reaches it. A moderate one does not."""
+    ev = [_ev(60, 0.0009, 45, 60), _ev(45, 0.3, 30, 45), _ev(30, 0.0294, 15, 30), _ev(15, 0.001, 0, 15)]
+    adj = {e.preictal_min: e for e in adjust_sequence(ev, alpha=0.05)}
+    # U_15: min(.001/.9, .0009*3/.1); U_30: min(.0294/.9, .0009*2/.1); U_45: min(.3/.9, .0009/.1); U_60: .0009
+    assert [adj[k].p_corrected for k in (15, 30, 45, 60)] == pytest.approx([0.001 / 0.9, 0.018, 0.018, 0.018])
+    assert select_opp(list(adj.values()))[0] == 60
+    moderate = [_ev(60, 0.02, 45, 60), *ev[1:]]
+    adj = {e.preictal_min: e for e in adjust_sequence(moderate, alpha=0.05)}
+    assert adj[45].p_corrected == pytest.approx(0.2) and select_opp(list(adj.values()))[0] == 30
+    # the shortest band saturated (no contrast), the longer ones strong: the sequence goes on
+    saturated = [_ev(60, 0.5, 45, 60), _ev(45, 0.0002, 30, 45), _ev(30, 0.0002, 15, 30), _ev(15, 0.6, 0, 15)]
+    assert select_opp(adjust_sequence(saturated, alpha=0.05))[0] == 45
+    # adjust() dispatches on the option; the default is the sequence
+    assert [e.p_corrected for e in adjust(ev)] == [e.p_corrected for e in adjust_sequence(ev, alpha=0.05)]
+    assert [e.p_corrected for e in adjust(ev, SelectorOptions(correction="holm"))] == [
+        e.p_corrected for e in adjust_holm(ev, alpha=0.05)
+    ]
 
 
 def test_explanations():

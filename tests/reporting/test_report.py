@@ -171,7 +171,7 @@ def test_report_md_has_opp_line_and_data_note(written):
     tmp_path = written[0]
     text = (tmp_path / "report.md").read_text(encoding="utf-8")
     assert text.startswith("# Preictal-period sweep: chb97")
-    assert "**Optimal preictal period (OPP): 15 min** (criterion: preictal-band test, alpha 0.05 over 2 lengths, Holm-adjusted)." in text
+    assert "**Optimal preictal period (OPP): 15 min** (criterion: preictal-band test, alpha 0.05 over 2 lengths, ordered closed test, shortest first)." in text
     assert "Paper CIOPR (the paper's criterion, reported beside it): 60 min (CIOPR)." in text
     assert "Paper CIOPR picks 60 min, but ..." in text
     assert NOTE in text

@@ -13,6 +13,7 @@ import pytest
 from _factories import make_fold
 
 from seizurepred.errors import ConfigError, StorageError
+from seizurepred.evaluation.opp import SelectorOptions
 from seizurepred.evaluation.continuous import ContinuousOutput
 from seizurepred.reporting.run_store import RunStore
 from seizurepred.sweep.config import SweepConfig
@@ -130,6 +131,8 @@ def test_config_check(tmp_path, caplog):
     store.check_config(config, case="chb01", resume=True)  # same: fine
     with pytest.raises(ConfigError, match="holds a sweep of chb01 with another config"):
         store.check_config(SweepConfig(preictal_mins=(15,)), case="chb01", resume=True)
+    with pytest.raises(ConfigError, match="holds a sweep of chb01, not chb02; choose another output folder"):
+        store.check_config(config, case="chb02", resume=True)  # same config, another case
     store.check_config(
         SweepConfig(preictal_mins=(15,)), case="chb01", resume=False
     )  # --no-resume starts over
@@ -138,6 +141,22 @@ def test_config_check(tmp_path, caplog):
         store.check_config(config, case="chb01", resume=True)
     assert "sweep_config.json: unreadable" in caplog.text
     assert json.loads((tmp_path / "sweep_config.json").read_text())["hash"] == config.hash()
+
+
+def test_resuming_with_other_selector_options_keeps_the_folds_and_saves_the_new_config(tmp_path):
+    store, config = RunStore(tmp_path), SweepConfig(preictal_mins=(30,))
+    store.check_config(config, case="chb01", resume=True)
+    stricter = dataclasses.replace(config, selector=SelectorOptions(alpha=0.01, correction="holm"))
+    assert stricter.fold_hash() == config.fold_hash() and stricter.hash() != config.hash()
+    store.check_config(stricter, case="chb01", resume=True)  # the selector changes no fold
+    saved = json.loads((tmp_path / "sweep_config.json").read_text())
+    assert saved["hash"] == stricter.hash() and saved["config"]["selector"]["alpha"] == 0.01
+    # a file of an earlier version (no fold hash) is compared by its whole-config hash
+    del saved["fold_hash"]
+    saved["hash"] = "0123456789abcdef"
+    (tmp_path / "sweep_config.json").write_text(json.dumps(saved))
+    with pytest.raises(ConfigError, match="with another config \\(hash 0123456789abcdef"):
+        store.check_config(stricter, case="chb01", resume=True)
 
 
 def test_second_writer_is_refused_naming_the_first(tmp_path):

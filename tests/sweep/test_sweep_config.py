@@ -11,6 +11,7 @@ from seizurepred.cache.preprocess import PreprocessConfig
 from seizurepred.errors import ConfigError
 from seizurepred.evaluation.alarms import AlarmConfig
 from seizurepred.evaluation.ciopr import CioprOptions
+from seizurepred.evaluation.opp import SelectorOptions
 from seizurepred.labels.segments import LabelConfig
 from seizurepred.sweep.config import SweepConfig, load_sweep_config, sweep_config_from_dict
 from seizurepred.training import TrainConfig
@@ -143,6 +144,15 @@ def test_from_dict_nested_stage_tables_and_model_options():
     # the input dict is not mutated (house rule: never mutate arguments)
     assert data["sweep"]["preictal_mins"] == [45, 15]
     assert data["sweep"]["model_options"] == {"width": 8, "dropout": 0.5}
+
+
+def test_fold_hash_ignores_only_the_selector():
+    base = SweepConfig()
+    other_selector = SweepConfig(selector=SelectorOptions(alpha=0.01, correction="holm", first_weight=0.5))
+    assert other_selector.fold_hash() == base.fold_hash() and other_selector.hash() != base.hash()
+    others = [SweepConfig(preictal_mins=(60, 30)), SweepConfig(train=TrainConfig(max_epochs=3)),
+              SweepConfig(alarms=AlarmConfig(sop_min=20.0))]  # fmt: skip
+    assert len({base.fold_hash()} | {c.fold_hash() for c in others}) == len(others) + 1
 
 
 def test_model_options_order_does_not_change_the_hash():

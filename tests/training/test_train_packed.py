@@ -92,9 +92,12 @@ def test_pack_of_one_paper_architecture_matches_train_model():
         torch.testing.assert_close(m.eval()(X_test), ref.eval()(X_test), rtol=1e-4, atol=1e-4)
     noise = {f"conv.{i}.bias" for i in (0, 5, 10)} | {f"conv.{i}.running_mean" for i in (1, 6, 11)}
     noise |= {k for k in res.state_dict if k.endswith("key.bias")}
+    # Elsewhere the weights agree to a tenth of one Adam step (lr 1e-3): the grouped convolution sums in another
+    # order than the plain one, and on some CPUs' kernels a weight with a near-zero gradient moves by ~1e-5
+    # (measured: 1.4e-5 in conv.5.weight, 4.7e-5 in conv.10.weight); a wrong gradient moves it by whole steps.
     for k, v in ref_res.state_dict.items():
         if k not in noise:
-            torch.testing.assert_close(res.state_dict[k], v, rtol=1e-4, atol=1e-5, msg=k)
+            torch.testing.assert_close(res.state_dict[k], v, rtol=1e-4, atol=0.1 * config.lr, msg=k)
 
 
 def test_per_model_early_stopping_and_frozen_weights():
