@@ -62,6 +62,51 @@ def band_matrix(n_times: int, sfreq: float, bands_hz: Sequence[Sequence[float]])
     return torch.stack(columns, dim=1).float()  # (n_freqs, n_bands)
 
 
+def band_slices(bands: torch.Tensor) -> list[tuple[int, int]]:
+    """Each band's rFFT bins as a slice ``(lo, hi)`` of the (n_freqs, n_bands) :func:`band_matrix` (a band is a
+    frequency range, so its bins are contiguous)."""
+    out = []
+    for b in range(bands.shape[1]):
+        bins = torch.nonzero(bands[:, b] > 0).squeeze(1)
+        out.append((int(bins[0]), int(bins[-1]) + 1))
+    return out
+
+
+def band_coherency(spec: torch.Tensor, slices: Sequence[tuple[int, int]]) -> torch.Tensor:
+    """Each channel's mean band coherency with the other channels.
+
+    Coherency of channels ``i, j`` in a band: ``Re<X_i, X_j> / (|X_i| |X_j|)`` over the band's bins, in [-1, 1].
+    With ``y_c = X_c / |X_c|``, a row sum of the coherency matrix is ``Re<y_i, sum_j y_j>``: one sum over
+    channels instead of the (C, C) matrix (O(C) per window and bin, not O(C**2)); the diagonal term (1) is taken
+    out, and a flat channel has coherency 0 with every other one.
+
+    Parameters
+    ----------
+    spec : complex tensor of shape (..., C, n_freqs)
+        rFFT of the windows.
+    slices : sequence of (lo, hi)
+        The bands' bins (:func:`band_slices`).
+
+    Returns
+    -------
+    tensor of shape (..., C * n_bands)
+        Band-major, as the band powers.
+    """
+    n_chans = spec.shape[-2]
+    first, last = min(lo for lo, _ in slices), max(hi for _, hi in slices)
+    z = torch.view_as_real(spec[..., first:last]).contiguous()  # (..., C, n_bins, 2): real, imaginary
+    out = []
+    for lo, hi in slices:
+        zb = z[..., lo - first : hi - first, :].flatten(-2)  # (..., C, 2 n_band_bins)
+        sq = zb.square().sum(-1)  # (..., C): |X_c|^2
+        inv = sq.clamp_min(1e-12).rsqrt()  # (..., C)
+        total = (inv.unsqueeze(-2) @ zb).squeeze(-2)  # (..., 2 n_band_bins): sum over j of y_j
+        row = inv * (zb @ total.unsqueeze(-1)).squeeze(-1)  # (..., C): sum over j of coherency(i, j)
+        diag = (sq > 1e-12).to(row.dtype)  # coherency(i, i): 1, or 0 for a flat channel
+        out.append((row - diag) / max(n_chans - 1, 1))  # (..., C)
+    return torch.cat(out, dim=-1)  # (..., C * n_bands)
+
+
 @register_model("bandpower_logreg")
 class BandPowerLogReg(nn.Module):
     """Logistic regression on standardised log10 band powers of every channel.
@@ -99,6 +144,7 @@ class BandPowerLogReg(nn.Module):
         check_number("eps", eps, min_value=0.0, inclusive_min=False)
         self.eps = float(eps)
         self.register_buffer("bands", band_matrix(n_times, float(sfreq), bands_hz), persistent=False)
+        self._band_slices = band_slices(self.bands)
         self.coherence = coherence
         self.n_features = (2 if coherence else 1) * n_chans * self.bands.shape[1]
         self.standardise = nn.BatchNorm1d(self.n_features, affine=False)
@@ -118,16 +164,7 @@ class BandPowerLogReg(nn.Module):
 
     def _coherency(self, spec: torch.Tensor) -> torch.Tensor:
         """Each channel's mean band coherency with the others: (B, C, n_freqs) complex -> (B, C * n_bands)."""
-        n_chans = spec.shape[1]
-        out = []
-        for b in range(self.bands.shape[1]):
-            bins = torch.nonzero(self.bands[:, b] > 0).squeeze(1)  # (n_bins,)
-            re, im = spec.real[..., bins], spec.imag[..., bins]  # (B, C, n_bins) each
-            cross = re @ re.transpose(1, 2) + im @ im.transpose(1, 2)  # (B, C, C): Re of the cross-spectrum
-            diag = torch.diagonal(cross, dim1=1, dim2=2).clamp_min(1e-12).sqrt()  # (B, C)
-            coh = cross / (diag[:, :, None] * diag[:, None, :])  # (B, C, C) in [-1, 1], ones on the diagonal
-            out.append((coh.sum(dim=2) - 1.0) / max(n_chans - 1, 1))  # (B, C)
-        return torch.cat(out, dim=1)  # (B, C * n_bands)
+        return band_coherency(spec, self._band_slices)
 
     def forward_head(self, feats: torch.Tensor) -> torch.Tensor:
         """Map features (B, C * n_bands) to logits (B,)."""

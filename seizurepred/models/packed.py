@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from seizurepred.errors import ConfigError
-from seizurepred.models.baseline import BandPowerLogReg
+from seizurepred.models.baseline import BandPowerLogReg, band_coherency, band_slices
 from seizurepred.models.cnn_transformer import CNNTransformer
 from seizurepred.models.packed_layers import PackContext, PackStep, pack_layer
 from seizurepred.models.registry import model_config_dict
@@ -208,16 +208,21 @@ class PackedBandPowerLogReg(PackedModel):
         super().__init__(template, n_models)
         self.eps = template.eps
         self.register_buffer("bands", template.bands.clone(), persistent=False)  # (n_freqs, n_bands)
+        self.coherence = template.coherence
+        self._band_slices = band_slices(template.bands)
         self.standardise = pack_layer(template.standardise, n_models, self.ctx, layout="channels")
         self.head = pack_layer(template.head, n_models, self.ctx, layout="leading")
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """Map windows (N, B, C, T) in µV to standardised log band powers (N, B, C * n_bands)."""
+        """Map windows (N, B, C, T) in µV to standardised log band powers, and with ``coherence`` the channels'
+        band coherencies (N, B, n_features)."""
         n, b = x.shape[:2]
         with torch.autocast(device_type=x.device.type, enabled=False):
             spec = torch.fft.rfft(x.float(), dim=-1)  # (N, B, C, n_freqs) complex
             power = (spec.real.square() + spec.imag.square()) / x.shape[-1] ** 2  # (N, B, C, n_freqs)
             feats = torch.log10(power @ self.bands + self.eps).flatten(2)  # (N, B, C * n_bands)
+            if self.coherence:
+                feats = torch.cat([feats, band_coherency(spec, self._band_slices)], dim=2)  # (N, B, 2 C n_bands)
             z = self.standardise(feats.transpose(0, 1).reshape(b, -1))  # (B, N * C * n_bands)
             return _leading_features(z, n)  # (N, B, C * n_bands)
 

@@ -173,3 +173,24 @@ def test_bandpower_coherence_features_see_synchrony_that_power_does_not():
     assert power[0] / power[1] == pytest.approx(1.0, rel=0.05)  # the same power: band power alone cannot tell
     with pytest.raises(ConfigError, match="coherence"):
         build_model("bandpower_logreg", n_chans=2, n_times=1280, coherence="yes")
+
+
+def test_band_coherency_equals_the_mean_of_the_coherency_matrix():
+    """The O(C) row sum equals the definition: per band, Re(cross-spectrum) / sqrt(power_i power_j), averaged over
+    the other channels (computed here in float64 with the explicit C x C matrix); a flat channel gives 0."""
+    gen = torch.Generator().manual_seed(3)
+    x = 40.0 * torch.randn(6, 5, 256, generator=gen, dtype=torch.float64)
+    x[1, 2] = 0.0  # a flat channel
+    spec = torch.fft.rfft(x, dim=-1)
+    model = build_model("bandpower_logreg", n_chans=5, n_times=256, sfreq=128.0, coherence=True)
+    want = []
+    for b in range(model.bands.shape[1]):
+        z = spec[..., model.bands[:, b] > 0]  # (B, C, n_bins)
+        cross = (z[:, :, None, :] * z[:, None, :, :].conj()).sum(-1).real  # (B, C, C)
+        norm = torch.diagonal(cross, dim1=1, dim2=2).clamp_min(1e-12).sqrt()
+        coh = cross / (norm[:, :, None] * norm[:, None, :])
+        off = coh.sum(2) - torch.diagonal(coh, dim1=1, dim2=2)
+        want.append(off / 4)
+    got = model._coherency(spec.to(torch.complex64))
+    torch.testing.assert_close(got, torch.cat(want, dim=1).float(), rtol=1e-4, atol=1e-5)
+    assert torch.all(got[1, 2::5] == 0.0)  # the flat channel: coherency 0 with every other one

@@ -25,6 +25,7 @@ CASES = {
     "cnn_transformer_zscore": ("cnn_transformer", {**TINY_CT, "input_norm": "per_window_zscore"}),
     "small": ("small", {"width": 4}),
     "bandpower_logreg": ("bandpower_logreg", {"sfreq": 128.0}),
+    "bandpower_logreg_coherence": ("bandpower_logreg", {"sfreq": 128.0, "coherence": True}),
 }
 
 
