@@ -12,11 +12,11 @@ import pytest
 from seizurepred.evaluation.continuous import ContinuousOutput
 from seizurepred.evaluation.opp import (
     NO_OPP,
+    LengthEvidence,
+    SelectorOptions,
     adjust,
     adjust_holm,
     adjust_sequence,
-    LengthEvidence,
-    SelectorOptions,
     band_evidence,
     bands,
     explain,

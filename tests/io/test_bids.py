@@ -10,6 +10,7 @@ import shutil
 from datetime import datetime, timedelta
 
 import pytest
+from _factories import TINY_SYNTH
 
 from seizurepred.errors import ConfigError, ManifestError, ManifestWarning
 from seizurepred.io.bids import events_tsv_text, load_bids_patient, write_bids_patient
@@ -18,7 +19,6 @@ from seizurepred.io.manifest import Seizure
 from seizurepred.io.summary import load_patient
 from seizurepred.synth import SynthConfig, generate_patient
 from seizurepred.synth.generator import BASE_DATE
-from _factories import TINY_SYNTH
 
 TINY = TINY_SYNTH
 SUBJECT_INFO = "Case\tGender\tAge (years)\n\nchb01\tF\t11\nchb21\tF\t13\n"

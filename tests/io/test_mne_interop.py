@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
+from _factories import TINY_SYNTH
 
 from seizurepred.errors import MontageError
 from seizurepred.io.bids import load_bids_patient, write_bids_patient
@@ -19,7 +20,6 @@ from seizurepred.io.summary import load_patient
 from seizurepred.labels.segments import LabelConfig, label_segments
 from seizurepred.synth import SynthConfig, generate_patient
 from seizurepred.synth.generator import BASE_DATE
-from _factories import TINY_SYNTH
 
 TINY = TINY_SYNTH
 LABELS = LabelConfig(

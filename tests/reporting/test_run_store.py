@@ -13,8 +13,8 @@ import pytest
 from _factories import make_fold
 
 from seizurepred.errors import ConfigError, StorageError
-from seizurepred.evaluation.opp import SelectorOptions
 from seizurepred.evaluation.continuous import ContinuousOutput
+from seizurepred.evaluation.opp import SelectorOptions
 from seizurepred.reporting.run_store import RunStore
 from seizurepred.sweep.config import SweepConfig
 from seizurepred.sweep.fold_result import FoldResult, failed_result

@@ -7,13 +7,12 @@ import re
 
 import numpy as np
 import pytest
-
-from seizurepred.errors import ConfigError
-from seizurepred.synth import SynthConfig, generate_patient, plan_patient, plan_truth, summary_text
-from seizurepred.synth.head import CHANGED_LABELS, PAPER_23
 from _factories import TINY_SYNTH
 
 import seizurepred.io.summary as summary
+from seizurepred.errors import ConfigError
+from seizurepred.synth import SynthConfig, generate_patient, plan_patient, plan_truth, summary_text
+from seizurepred.synth.head import CHANGED_LABELS, PAPER_23
 
 TINY = TINY_SYNTH
 

@@ -8,9 +8,9 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 from seizurepred.errors import ConfigError
+from seizurepred.evaluation.metrics import roc_auc
 from seizurepred.models import build_model
 from seizurepred.training import TrainConfig, predict_proba, train_model
-from seizurepred.evaluation.metrics import roc_auc
 
 N_CHANS, N_TIMES = 4, 64
 
