@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from seizurepred.errors import ConfigError
-from seizurepred.models.baseline import BandPowerLogReg, band_coherency, band_slices
+from seizurepred.models.baseline import BandPowerLogReg, band_coherency
 from seizurepred.models.cnn_transformer import CNNTransformer
 from seizurepred.models.packed_layers import PackContext, PackStep, pack_layer
 from seizurepred.models.registry import model_config_dict
@@ -209,7 +209,7 @@ class PackedBandPowerLogReg(PackedModel):
         self.eps = template.eps
         self.register_buffer("bands", template.bands.clone(), persistent=False)  # (n_freqs, n_bands)
         self.coherence = template.coherence
-        self._band_slices = band_slices(template.bands)
+        self._band_slices = template._band_slices
         self.standardise = pack_layer(template.standardise, n_models, self.ctx, layout="channels")
         self.head = pack_layer(template.head, n_models, self.ctx, layout="leading")
 
@@ -223,8 +223,8 @@ class PackedBandPowerLogReg(PackedModel):
             feats = torch.log10(power @ self.bands + self.eps).flatten(2)  # (N, B, C * n_bands)
             if self.coherence:
                 feats = torch.cat([feats, band_coherency(spec, self._band_slices)], dim=2)  # (N, B, 2 C n_bands)
-            z = self.standardise(feats.transpose(0, 1).reshape(b, -1))  # (B, N * C * n_bands)
-            return _leading_features(z, n)  # (N, B, C * n_bands)
+            z = self.standardise(feats.transpose(0, 1).reshape(b, -1))  # (B, N * n_features)
+            return _leading_features(z, n)  # (N, B, n_features)
 
     def forward_head(self, feats: torch.Tensor) -> torch.Tensor:
         """Map features (N, B, n_features) to logits (N, B)."""
