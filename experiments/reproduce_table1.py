@@ -61,9 +61,9 @@ logger = logging.getLogger("reproduce_table1")
 HERE = Path(__file__).resolve().parent
 DEFAULT_CONFIG = HERE / "paper.toml"
 DATA_ENV = "SEIZUREPRED_CHBMIT_ROOT"
-PAPER_MIN_PER_MODEL_A100 = 8.1  # METHOD.md section 3
+PAPER_MIN_PER_MODEL_A100 = 8.1  # docs/method.md section 3
 
-#: The paper's Table 1 (Koutsouvelis et al. 2024, CC BY 4.0; ../shared/paper/table1.csv). Rates in percent, ``far``
+#: The paper's Table 1 (Koutsouvelis et al. 2024, CC BY 4.0; docs/paper_table1.csv). Rates in percent, ``far``
 #: = segment false-alarm rate per hour ((1 - spec) x 720), ``spc`` = "prediction time" in minutes (blank: the OPP
 #: was chosen by F1 because no seizure qualified for CIOPR), ``opp`` in minutes.
 PAPER_TABLE1_CSV = """case,sens,spec,far,acc,f1,auc,spc,opp,criterion
@@ -594,7 +594,7 @@ def run_all(
         "*Ours at our OPP*: our pooled figures at the length the paper's criterion picks on our sweep (highest mean "
         "CIOPR, else highest F1). *Ours at the paper's OPP*: at the length the paper chose for that case (n/a when "
         "we did not sweep it). Both sides choose the OPP on the test seizures (the held-out seizures whose figures "
-        "are reported; no nested selection, METHOD.md section 5), so the figures at either OPP are optimistic.",
+        "are reported; no nested selection, docs/method.md section 5), so the figures at either OPP are optimistic.",
     ]
     notes = [paper_summary_line()]
     if absent:

@@ -1,6 +1,6 @@
 """seizurepred: patient-specific seizure prediction from scalp EEG (CHB-MIT layout).
 
-The data flow is one-directional (see ``DESIGN.md`` in the repository)::
+The data flow is one-directional (see ``docs/design.md`` in the repository)::
 
     summaries -> Manifest -> RecordingReader -> SignalCache -> Segments -> WindowIndex
     -> Dataset + splits -> model -> TrainResult -> continuous output -> EvalResult -> CIOPR -> SweepResult

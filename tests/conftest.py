@@ -1,4 +1,4 @@
-"""Shared test fixtures: paths to the real CHB-MIT metadata in ``../shared`` and small helpers."""
+"""Shared test fixtures: the real CHB-MIT metadata committed in ``data_manifests/metadata``, small helpers."""
 
 from __future__ import annotations
 
@@ -8,17 +8,27 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("SEIZUREPRED_SHARED", REPO.parent / "shared"))
-CHBMIT_META = SHARED / "chbmit"
+#: The real CHB-MIT metadata, committed (``data_manifests/metadata/README.md``): PhysioNet's index files
+#: (RECORDS, RECORDS-WITH-SEIZURES, SUBJECT-INFO, SHA256SUMS.txt), ``summaries/``, ``annotations/``, ``signals/``.
+CHBMIT_META = REPO / "data_manifests" / "metadata"
+#: What the tests read from it; ``tests/test_self_contained.py`` checks that each is there.
+CHBMIT_META_PARTS = ("RECORDS", "RECORDS-WITH-SEIZURES", "SUBJECT-INFO", "SHA256SUMS.txt", "summaries",
+                     "annotations", "signals/MANIFEST.json", "signals/derived")  # fmt: skip
+#: The paper's Table 1, committed beside the method notes.
+PAPER_TABLE1 = REPO / "docs" / "paper_table1.csv"
 
 os.environ.setdefault("SEIZUREPRED_QUIET", "1")
 
 
 @pytest.fixture(scope="session")
 def chbmit_dir() -> Path:
-    """The real CHB-MIT metadata folder (summaries, meta, annotations, signals); skips when absent."""
-    if not (CHBMIT_META / "summaries").is_dir():
-        pytest.skip(f"real CHB-MIT metadata not found at {CHBMIT_META}")
+    """The committed real CHB-MIT metadata: the index files, ``summaries/``, ``annotations/``, ``signals/``.
+
+    Never skips: the folder is part of the repository, so a missing part fails the test that needs it.
+    """
+    missing = [part for part in CHBMIT_META_PARTS if not (CHBMIT_META / part).exists()]
+    if missing:
+        pytest.fail(f"{CHBMIT_META}: missing committed CHB-MIT metadata: {', '.join(missing)}.")
     return CHBMIT_META
 
 

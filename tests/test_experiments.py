@@ -1,5 +1,5 @@
-"""experiments/: the sweep configs load and say what METHOD.md says, and reproduce_table1.py runs, refuses to make
-numbers up without data, and plans the paper's models from the committed manifests."""
+"""experiments/: the sweep configs load and say what docs/method.md says, and reproduce_table1.py runs, refuses
+to make numbers up without data, and plans the paper's models from the committed manifests."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from seizurepred.sweep import load_sweep_config
 from seizurepred.synth.demo import demo_sweep_config
 
 EXPERIMENTS = Path(__file__).resolve().parents[1] / "experiments"
+PAPER_TABLE1 = EXPERIMENTS.parent / "docs" / "paper_table1.csv"  # the paper's Table 1, committed
 SCRIPT = EXPERIMENTS / "reproduce_table1.py"
 NOT_RUN = "not run: the real CHB-MIT EDF files are not present"
 #: The tiny end-to-end models give flat outputs: CIOPR fits are undefined (NaN with a warning), as expected.
@@ -92,15 +93,13 @@ def test_every_setting_is_commented(name):
 
 
 # ---------------------------------------------------------------------------------------------- paper table
-def test_embedded_table_is_the_shared_one(rt, chbmit_dir):
-    shared = chbmit_dir.parent / "paper" / "table1.csv"
-    if not shared.is_file():
-        pytest.skip(f"{shared} not found")
-    assert rt.PAPER_TABLE1_CSV.strip() == shared.read_text(encoding="utf-8").strip()
+def test_embedded_table_is_the_committed_one(rt):
+    """The table reproduce_table1.py embeds is docs/paper_table1.csv, the paper's Table 1 as committed."""
+    assert rt.PAPER_TABLE1_CSV.strip() == PAPER_TABLE1.read_text(encoding="utf-8").strip()
 
 
 def test_paper_table_gives_the_published_summary(rt):
-    """METHOD.md section 3: the paper's means +- population SD and the OPP counts."""
+    """docs/method.md section 3: the paper's means +- population SD and the OPP counts."""
     table = rt.paper_table()
     assert len(table) == 19 and "chb08" not in table
     published = {

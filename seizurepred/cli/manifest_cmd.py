@@ -111,18 +111,27 @@ def manifest() -> None:
     """Build and show CHB-MIT case manifests (one JSON per case in data_manifests/)."""
 
 
+def _committed_metadata(part: str = "") -> Path:
+    """The real CHB-MIT metadata committed in the repository (``data_manifests/metadata/``), or a part of it."""
+    from seizurepred.io.download_plan import metadata_dir
+
+    return metadata_dir() / part
+
+
 @manifest.command("build")
 @click.option(
     "--summaries",
     "summaries_dir",
-    required=True,
+    default=lambda: _committed_metadata("summaries"),
+    show_default="data_manifests/metadata/summaries",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Folder with the chbNN-summary.txt files.",
 )
 @click.option(
     "--meta",
     "meta_dir",
-    required=True,
+    default=lambda: _committed_metadata(),
+    show_default="data_manifests/metadata",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Folder with RECORDS, RECORDS-WITH-SEIZURES, SUBJECT-INFO and SHA256SUMS.txt.",
 )
@@ -134,7 +143,7 @@ def manifest() -> None:
     help="Output folder (e.g. data_manifests/); one CASE.json per case is written.",
 )
 def build(summaries_dir: Path, meta_dir: Path, out_dir: Path) -> None:
-    """Build the manifest of every case from the real CHB-MIT metadata files."""
+    """Build the manifest of every case from the real CHB-MIT metadata files (by default the committed copies)."""
     from seizurepred.io.build_manifests import build_all
 
     paths = build_all(summaries_dir, meta_dir, out_dir)

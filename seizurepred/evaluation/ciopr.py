@@ -1,4 +1,4 @@
-"""CIOPR: Continuous Input-Output Performance Ratio (Koutsouvelis et al. 2024; METHOD.md section 4).
+"""CIOPR: Continuous Input-Output Performance Ratio (Koutsouvelis et al. 2024; docs/method.md section 4).
 
 For one seizure and one trained model (preictal length k), :func:`ciopr_terms` turns the continuous output into
 
@@ -77,7 +77,7 @@ class CioprOptions:
     spc_n_mean : int
         Number of consecutive blocks averaged for SPC (3 = 24 min).
     reconstruction : {"koutsouvelis_r1", "none"}
-        Infl_comp and eta as reconstructed in METHOD.md, or switched off (eta = 1, Infl_comp = 0).
+        Infl_comp and eta as reconstructed in docs/method.md, or switched off (eta = 1, Infl_comp = 0).
     min_amplitude : float
         Smallest fitted amplitude that counts as a transition.
     """

@@ -8,11 +8,19 @@ sets the measurement date from the EDF header (UTC) and adds the seizures -- and
 
 Channel names: the canonical labels of :mod:`seizurepred.io.montage` (upper case, ``FP1-F7``), with the old 10-20
 names of the BIDS release (``T3``/``T4``/``T5``/``T6``, and the ``01`` typo for ``O1``) mapped to the new ones
-(``T7``/``T8``/``P7``/``P8``) by :func:`canonical_label`. MNE needs unique names, so a repeated channel (the second
-``T8-P8`` of ``"paper23"``) is called ``T8-P8-1``; its data equal the first ``T8-P8``'s, as the project reads it.
+(``T7``/``T8``/``P7``/``P8``) by :func:`canonical_label`. MNE needs unique names; a name repeated in the selection
+is numbered as :func:`mne.io.read_raw_edf` numbers it, every occurrence from 0: the two ``T8-P8`` of ``"paper23"``
+are ``T8-P8-0`` and ``T8-P8-1`` (the second's data equal the first's, as the project reads it). A name the
+selection holds once keeps its plain form (``"core18"`` has ``T8-P8``).
 
-Dates: CHB-MIT's surrogate dates lie in the 2070s. MNE holds them in memory, but cannot save such a date to a FIF
-file (its limit is 2038); call ``raw.set_meas_date(None)`` (or ``raw.anonymize()``) before ``raw.save``.
+Dates: an EDF header holds a two-digit year, read by the EDF rule (85-99 -> 19xx, 00-84 -> 20xx), so CHB-MIT's
+surrogate ``dd.mm.76`` is 2076. A FIF file stores ``meas_date`` as signed 32-bit seconds from 1970, which ends
+on 2038-01-19, and ``raw.save`` refuses a later date (MNE's own EDF reader gives the same 2076 date and the same
+refusal). :func:`to_mne` therefore sets ``meas_date`` to :func:`fif_meas_date` of the header's start: a date after
+2038-01-19 is moved back by whole centuries (2076-11-06 11:42:54 -> 1976-11-06 11:42:54), which keeps the day of
+the year, the time of day and the intervals between the recordings of a case exactly (the two years have the
+same leap days); the header's own date is kept in ``info["description"]``. The result saves to FIF and reloads
+with the same data, channel names and annotations.
 """
 
 from __future__ import annotations
@@ -48,14 +56,47 @@ def canonical_label(label: str) -> str:
     return "-".join(OLD_TO_NEW_10_20.get(e, e) for e in normalize_label(label).split("-"))
 
 
+#: The last instant a FIF file can store as ``meas_date`` (signed 32-bit seconds from 1970-01-01 UTC).
+FIF_MAX_DATE = datetime(2038, 1, 19, 3, 14, 7, tzinfo=UTC)
+
+
+def fif_meas_date(start: datetime) -> datetime:
+    """A measurement date FIF can store: ``start`` (UTC), moved back by whole centuries while after 2038-01-19.
+
+    Parameters
+    ----------
+    start : datetime
+        A recording's start (an EDF header's; naive values are taken as UTC).
+
+    Returns
+    -------
+    datetime
+        ``start`` itself when FIF can store it, else the same month, day and time of day 100 (or 200, ...) years
+        earlier. Years ``y`` and ``y - 100`` in 2038-2099 have the same leap days, so intervals between shifted
+        dates are exact.
+    """
+    date = start.replace(tzinfo=UTC) if start.tzinfo is None else start.astimezone(UTC)
+    while date > FIF_MAX_DATE:
+        date = date.replace(year=date.year - 100)
+    return date
+
+
 def _unique(names: Sequence[str]) -> list[str]:
-    """Names made unique MNE-style: the second ``X`` becomes ``X-1``, the third ``X-2``."""
-    seen: dict[str, int] = {}
-    out = []
+    """Names made unique as MNE's EDF reader does: every occurrence of a repeated ``X`` is ``X-0``, ``X-1``, ...
+
+    Where ``X-k`` is already taken, the next free ``X-a``, ``X-b``, ... (MNE's rule).
+    """
+    out = list(names)
+    counts: dict[str, int] = {}
     for name in names:
-        k = seen.get(name, 0)
-        out.append(name if k == 0 else f"{name}-{k}")
-        seen[name] = k + 1
+        counts[name] = counts.get(name, 0) + 1
+    for stem in (n for n, k in counts.items() if k > 1):
+        for idx, i in enumerate(j for j, n in enumerate(names) if n == stem):
+            tries = (f"{stem}-{suffix}" for suffix in (idx, *"abcdefghijklmnopqrstuvwxyz"))
+            name = next((t for t in tries if t not in out), None)
+            if name is None:
+                raise MontageError(f"Cannot name the repeated channel {stem!r} uniquely.")
+            out[i] = name
     return out
 
 
@@ -165,8 +206,11 @@ def to_mne(
     mne.io.RawArray
         Data of shape (n_chans, n_samples) in V (float64; the reader's float32 µV times 1e-6), channel type
         ``eeg``; ``info["meas_date"]`` the EDF header's start in UTC (the recording's start on the patient
-        clock); ``info["subject_info"]`` the case name (``his_id``) and sex; annotations ``"seizure"``,
-        ``"preictal"``, ``"interictal"`` with onsets in seconds from the first sample.
+        clock), moved back by whole centuries when FIF cannot store it (:func:`fif_meas_date`; CHB-MIT's 2076
+        becomes 1976), the header's date and the file in ``info["description"]``; ``info["subject_info"]`` the
+        case name (``his_id``) and sex; annotations ``"seizure"``, ``"preictal"``, ``"interictal"`` with onsets in
+        seconds from the first sample. ``raw.save("x_raw.fif")`` works and reloads the same data, channel names
+        and annotations.
 
     Raises
     ------
@@ -188,8 +232,15 @@ def to_mne(
     sfreq = header.samples_per_record[first] / header.record_duration_s
     info = mne.create_info(names, sfreq=sfreq, ch_types="eeg")
     raw = mne.io.RawArray(np.multiply(data_uv, 1e-6, dtype=np.float64), info, verbose=False)  # µV -> V
-    meas_date = header.start_datetime.replace(tzinfo=UTC)
+    header_date = header.start_datetime.replace(tzinfo=UTC)
+    meas_date = fif_meas_date(header_date)
     raw.set_meas_date(meas_date)
+    moved = (
+        "" if meas_date == header_date else f" (meas_date {meas_date:%Y-%m-%d}: FIF stores dates up to 2038)"
+    )
+    raw.info["description"] = (
+        f"{manifest.case} {file_name}; EDF header start {header_date:%Y-%m-%d %H:%M:%S} UTC{moved}"
+    )
     sex = {"M": 1, "F": 2}.get(manifest.sex or "", 0)
     raw.info["subject_info"] = {"his_id": manifest.case, "sex": sex}
     raw.set_annotations(_annotations(manifest, file_name, label_config, meas_date))

@@ -1,6 +1,6 @@
 """Preictal / interictal labelling of one patient's recordings on the patient clock (pure).
 
-The rules are the paper's (Koutsouvelis et al. 2024, see ``paper/METHOD.md`` section 1), generalised with a
+The rules are the paper's (Koutsouvelis et al. 2024, see ``docs/method.md`` section 1), generalised with a
 seizure prediction horizon (SPH) and an optional leading-seizure rule (Truong et al. 2018):
 
 * **Preictal** of a seizure with onset ``t0``: the recorded data in ``[t0 - SPH - preictal, t0 - SPH]``, but never

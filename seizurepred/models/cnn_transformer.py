@@ -1,4 +1,4 @@
-"""The paper's CNN-Transformer (Koutsouvelis et al. 2024, METHOD.md section 2) and the shared input normalisation.
+"""The paper's CNN-Transformer (Koutsouvelis et al. 2024, docs/method.md section 2) and the shared input normalisation.
 
 Architecture for a window of ``n_chans x n_times`` (23 x 1280 in the paper), seen as a 1-channel 2-D map::
 
@@ -8,13 +8,13 @@ Architecture for a window of ``n_chans x n_times`` (23 x 1280 in the paper), see
     2 x [multi-head self-attention (8 heads, key_dim 64 per head) -> Dense(64) -> ReLU -> Dropout(0.3)]
     -> flatten -> Linear -> one logit
 
-Choices the paper leaves open ([R] in METHOD.md) are options:
+Choices the paper leaves open ([R] in docs/method.md) are options:
 
 * ``pool_channels``: MaxPool (2, 2) halves the channel axis too (default, 23 -> 11 -> 5 -> 2) or (1, 2) pools
   only time. Both give 160 tokens for T = 1280; the token width is 2 x 128 = 256 vs 23 x 128 = 2944, and most
   parameters sit in the first attention layer's projections. Parameter counts for 23 x 1280 (pool_channels
   True / False): 782,721 / 6,462,465 with the defaults; 671,937 / 4,800,705 with ``attn_out_dim=64`` (closest
-  to the "0.6 M vs 4.7 M" of METHOD.md); 206,593 with ``key_dim=8``.
+  to the "0.6 M vs 4.7 M" of docs/method.md); 206,593 with ``key_dim=8``.
 * ``key_dim``: per-head Q/K/V width, Keras ``MultiHeadAttention(num_heads=8, key_dim=64)`` semantics (total
   projection width ``num_heads * key_dim`` = 512; the output projection maps back to the input width, or to
   ``attn_out_dim`` when given, like Keras' ``output_shape``). ``key_dim=8`` reads "Q/K/V projected to 64" as the

@@ -186,7 +186,7 @@ def render_report(result, *, data_note: str = "") -> str:
         lines += [
             "## Paper-CIOPR OPP under its open readings",
             "",
-            "METHOD.md leaves these choices open [R]; an OPP that changes with them rests on a reading of the "
+            "docs/method.md leaves these choices open [R]; an OPP that changes with them rests on a reading of the "
             "paper, not on the data.",
             "",
             to_markdown(

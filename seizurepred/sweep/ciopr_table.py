@@ -19,7 +19,7 @@ from seizurepred.evaluation.metrics import UndefinedMetricWarning
 from seizurepred.evaluation.tables import as_row, ciopr_row
 from seizurepred.sweep.fold_result import FoldResult
 
-#: CIOPR's three open readings (METHOD.md section 4; the tags in experiments/paper.toml): the robustness table
+#: CIOPR's three open readings (docs/method.md section 4; the tags in experiments/paper.toml): the robustness table
 #: crosses them. Defaults [R]: rounded outputs (paper), sustained convergence, our reconstruction of the two
 #: unpublished terms.
 CIOPR_READINGS = {
@@ -28,7 +28,7 @@ CIOPR_READINGS = {
     "reconstruction": ("koutsouvelis_r1", "none"),
 }
 
-#: Hours of uninterrupted EEG before onset that CIOPR needs (METHOD.md section 4).
+#: Hours of uninterrupted EEG before onset that CIOPR needs (docs/method.md section 4).
 CIOPR_MIN_HOURS = 2.5
 
 

@@ -13,7 +13,7 @@ false alarms / interictal hours over all timelines, time in warning, mean lead t
 laid end to end on one virtual clock (each keeps its own alarms and onset), and surrogate onsets are drawn within
 the recorded time.
 
-Caveat (METHOD.md section 5): the records can overlap data used in training: under the paper's protocol the
+Caveat (docs/method.md section 5): the records can overlap data used in training: under the paper's protocol the
 interictal windows of the record's first 6 h are in the training pool, and under the chronological protocol the
 record's interictal data before the training cut-off is too. Every row says how much (``train_overlap_h``:
 hours of the record covered by training or validation windows); figures from such records are optimistic. The

@@ -1,4 +1,4 @@
-"""``TrainConfig``: the training hyper-parameters (paper defaults, METHOD.md section 3)."""
+"""``TrainConfig``: the training hyper-parameters (paper defaults, docs/method.md section 3)."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ Two protocols:
 ``"paper"`` (:func:`leave_one_seizure_out`)
     The paper's: for each seizure, test = its preictal windows plus as many interictal windows drawn at random;
     the rest is shuffled and split 90/10 into training and validation. Later seizures train the model that
-    predicts earlier ones, and test interictal windows neighbour training ones: the protocol leaks (METHOD.md 5).
+    predicts earlier ones, and test interictal windows neighbour training ones: the protocol leaks (docs/method.md section 5).
 ``"chronological"`` (:func:`chronological_splits`)
     Leakage-free: training and validation use only windows that end before the test seizure's preictal period
     starts minus a guard band; validation is the latest part of that data of each class (both classes, so early

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from seizurepred.cli.main import cli
-from seizurepred.io.manifest import Manifest, Recording, Seizure, load_manifest, save_manifest
+from seizurepred.io.manifest import Manifest, Recording, Seizure, load_manifest, manifests_dir, save_manifest
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ def test_build_matches_committed(runner, chbmit_dir, tmp_path):
             "--summaries",
             str(chbmit_dir / "summaries"),
             "--meta",
-            str(chbmit_dir / "meta"),
+            str(chbmit_dir),
             "--out",
             str(out),
         ],
@@ -88,6 +88,18 @@ def test_build_matches_committed(runner, chbmit_dir, tmp_path):
     assert result.exit_code == 0, result.output
     assert "Wrote 24 manifests" in result.output
     assert (out / "chb07.json").read_text() == load_manifest("chb07").to_json()
+
+
+def test_build_defaults_to_the_committed_metadata(runner, tmp_path):
+    """Without --summaries and --meta, the build reads data_manifests/metadata and rewrites every committed
+    manifest byte for byte."""
+    out = tmp_path / "out"
+    result = runner.invoke(cli, ["-q", "manifest", "build", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Wrote 24 manifests" in result.output
+    committed = sorted(manifests_dir().glob("chb*.json"))
+    assert [p.name for p in committed] == sorted(p.name for p in out.glob("*.json")) and len(committed) == 24
+    assert all((out / p.name).read_bytes() == p.read_bytes() for p in committed)
 
 
 def test_build_bad_summary_is_one_line_error(runner, tmp_path):

@@ -1,4 +1,4 @@
-"""CIOPR on constructed outputs with known answers (METHOD.md section 4)."""
+"""CIOPR on constructed outputs with known answers (docs/method.md section 4)."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def built(chbmit_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("manifests")
-    paths = build_all(chbmit_dir / "summaries", chbmit_dir / "meta", out)
+    paths = build_all(chbmit_dir / "summaries", chbmit_dir, out)
     return out, paths
 
 
@@ -45,10 +45,10 @@ def test_committed_manifests_equal_regenerated(built):
 def test_sha256_and_records_match_meta_files(chbmit_dir, built):
     out, _ = built
     sums = {}
-    for line in (chbmit_dir / "meta" / "SHA256SUMS.txt").read_text().splitlines():
+    for line in (chbmit_dir / "SHA256SUMS.txt").read_text().splitlines():
         digest, rel = line.split()
         sums[rel] = digest
-    records = read_records(chbmit_dir / "meta" / "RECORDS")
+    records = read_records(chbmit_dir / "RECORDS")
     for case, names in records.items():
         m = read_manifest(out / f"{case}.json")
         assert sorted(r.file_name for r in m) == sorted(names)

@@ -14,7 +14,14 @@ from seizurepred.io.edf import read_recording
 from seizurepred.io.edf_write import write_edf
 from seizurepred.io.layout import recording_path
 from seizurepred.io.manifest import Manifest, Recording, Seizure
-from seizurepred.io.mne_interop import canonical_label, pick_channels, to_mne
+from seizurepred.io.mne_interop import (
+    FIF_MAX_DATE,
+    _unique,
+    canonical_label,
+    fif_meas_date,
+    pick_channels,
+    to_mne,
+)
 from seizurepred.io.montage import CORE_18, PAPER_23
 from seizurepred.io.summary import load_patient
 from seizurepred.labels.segments import LabelConfig, label_segments
@@ -29,6 +36,8 @@ LABELS = LabelConfig(
     postictal_exclusion_min=2.0,
 )
 SAMPLE_S = 1 / 256
+#: PAPER_23 as MNE names it: the two T8-P8 numbered from 0, as mne.io.read_raw_edf numbers them.
+MNE_23 = [*PAPER_23[:14], "T8-P8-0", *PAPER_23[15:22], "T8-P8-1"]
 
 
 @pytest.fixture(scope="module")
@@ -49,11 +58,13 @@ def test_raw_matches_reader_names_units_and_date(data, layout):
     plan = truth.files[2]  # after the channel change: dummy channels and an ECG in the file
     name = plan.file_name if layout == "physionet" else names[plan.file_name]
     raw = to_mne(manifest, name, data_root=root)
-    assert raw.ch_names == [*PAPER_23[:-1], "T8-P8-1"] and raw.info["sfreq"] == 256.0
+    assert raw.ch_names == MNE_23 and raw.info["sfreq"] == 256.0
     assert set(raw.get_channel_types()) == {"eeg"} and raw.n_times == plan.duration_s * 256
     expected = read_recording(recording_path(root, manifest, name), channels="paper23")
     np.testing.assert_allclose(raw.get_data(), expected.astype(np.float64) * 1e-6, rtol=1e-12, atol=0)
-    assert raw.info["meas_date"] == (BASE_DATE + timedelta(seconds=plan.start_clock_s)).replace(tzinfo=UTC)
+    header_date = (BASE_DATE + timedelta(seconds=plan.start_clock_s)).replace(tzinfo=UTC)
+    assert raw.info["meas_date"] == header_date.replace(year=header_date.year - 100)  # 2076 -> 1976
+    assert f"EDF header start {header_date:%Y-%m-%d %H:%M:%S}" in raw.info["description"]
     assert raw.info["subject_info"]["his_id"] == "chb01"
 
 
@@ -120,7 +131,8 @@ def test_channel_choices(data):
     np.testing.assert_array_equal(core.get_data(), full[:18])
     every = to_mne(manifest, name, data_root=root, channels=None)
     labels = [lab for lab in manifest.recording(name).channels if lab not in ("-", "ECG")]
-    assert every.ch_names == labels[:-1] + ["T8-P8-1"] and len(every.ch_names) == 23
+    numbered = [f"{lab}-{labels[:i].count(lab)}" if lab == "T8-P8" else lab for i, lab in enumerate(labels)]
+    assert every.ch_names == numbered and len(numbered) == 23 and numbered.count("T8-P8-1") == 1
     picked = to_mne(manifest, name, data_root=root, channels=["cz-pz", "FP1-F7"])
     assert picked.ch_names == ["CZ-PZ", "FP1-F7"]
     np.testing.assert_array_equal(picked.get_data(), full[[17, 0]])
@@ -152,9 +164,84 @@ def test_release_style_labels_map_to_canonical_names(tmp_path):
         read_recording(tmp_path / "chb05" / "x.edf", channels=release)[order].astype(np.float64) * 1e-6,
         rtol=1e-12,
     )
-    assert raw.info["meas_date"] == start.replace(tzinfo=UTC)
+    assert raw.info["meas_date"] == datetime(1976, 11, 6, 23, 59, 58, tzinfo=UTC)
     with pytest.raises(
         MontageError, match=r"missing 4 of 22 requested channels: P7-T7, T7-FT9, FT9-FT10, FT10-T8"
     ):
         to_mne(manifest, "x.edf", data_root=tmp_path)
     assert pick_channels(release, ["F7-T7"]) == (["F7-T3"], ["F7-T7"])
+
+
+# ------------------------------------------------------------------------------------------------- FIF round trip
+def _read_raw_edf(path):
+    import mne
+
+    return mne.io.read_raw_edf(path, preload=True, verbose="error")  # quiet: it warns that it numbers T8-P8
+
+
+# 1: the 23 channels only; 2: dummy channels and an ECG in the file too
+@pytest.mark.parametrize("index", [1, 2])
+def test_saves_to_fif_and_reloads_as_mne_reads_the_edf(data, tmp_path, index):
+    """to_mne -> raw.save -> read_raw_fif: the data, names and annotations of to_mne, the data and names that
+    MNE's own EDF reader gives for the same file, the seizures where the synthetic truth planted them."""
+    import mne
+
+    truth, _, layouts = data
+    root, manifest = layouts["physionet"]
+    plan = truth.files[index]
+    assert plan.seizures  # a file with a seizure to annotate
+    raw = to_mne(manifest, plan.file_name, data_root=root, channels=None, label_config=LABELS)
+    raw.save(tmp_path / "x_raw.fif", verbose="error")
+    back = mne.io.read_raw_fif(tmp_path / "x_raw.fif", preload=True, verbose="error")
+    edf = _read_raw_edf(recording_path(root, manifest, plan.file_name))
+
+    # channel names: to_mne's, and MNE's for the same channels (MNE keeps the file's dummy '-' and ECG too)
+    assert back.ch_names == raw.ch_names
+    assert back.ch_names == [n for n in edf.ch_names if not n.startswith("-") and n != "ECG"]
+    assert [n for n in back.ch_names if n.startswith("T8-P8")] == ["T8-P8-0", "T8-P8-1"]
+    # data: what read_raw_edf reads, to float32 rounding of the FIF file (one LSB is 0.39 µV)
+    np.testing.assert_allclose(back.get_data(), raw.get_data(), rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(back.get_data(), edf.get_data(picks=back.ch_names), rtol=0, atol=1e-9)
+    # annotations: onsets in seconds from the first sample, as in memory and as planted
+    np.testing.assert_array_equal(back.annotations.description, raw.annotations.description)
+    np.testing.assert_allclose(back.annotations.onset, raw.annotations.onset, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(back.annotations.duration, raw.annotations.duration, rtol=0, atol=1e-9)
+    seizures = back.annotations.description == "seizure"
+    planted = np.array([(s.onset_s, s.duration_s) for s in plan.seizures])
+    np.testing.assert_allclose(back.annotations.onset[seizures], planted[:, 0], atol=SAMPLE_S)
+    np.testing.assert_allclose(back.annotations.duration[seizures], planted[:, 1], atol=SAMPLE_S)
+    assert {"preictal", "seizure"} <= set(back.annotations.description)
+    assert len(edf.annotations) == 0  # the EDF carries no annotations: the seizures come from the summary
+    # the date: the header's (2076, what read_raw_edf gives) a century back, time of day kept; the header's in text
+    assert edf.info["meas_date"].year == 2076
+    assert back.info["meas_date"] == edf.info["meas_date"].replace(year=1976) == raw.info["meas_date"]
+    assert back.annotations.orig_time == back.info["meas_date"]
+    assert back.info["description"] == raw.info["description"]
+    assert f"EDF header start {edf.info['meas_date']:%Y-%m-%d %H:%M:%S} UTC" in back.info["description"]
+    assert back.info["subject_info"]["his_id"] == "chb01"
+    with pytest.raises(RuntimeError, match="meas_date"):  # why: MNE's own reading of the file cannot be saved
+        edf.save(tmp_path / "edf_raw.fif", verbose="error")
+
+
+def test_fif_meas_date_keeps_the_clock():
+    a = datetime(2076, 11, 6, 23, 59, 58, tzinfo=UTC)
+    b = datetime(2076, 11, 7, 1, 0, 8, tzinfo=UTC)
+    assert fif_meas_date(a) == datetime(1976, 11, 6, 23, 59, 58, tzinfo=UTC)
+    assert fif_meas_date(b) - fif_meas_date(a) == b - a
+    leap = datetime(2076, 2, 29, 12, tzinfo=UTC)  # 2076 and 1976 are both leap years
+    assert fif_meas_date(leap) == datetime(1976, 2, 29, 12, tzinfo=UTC)
+    assert fif_meas_date(leap) - fif_meas_date(a) == leap - a
+    assert fif_meas_date(FIF_MAX_DATE) == FIF_MAX_DATE
+    assert fif_meas_date(datetime(2004, 5, 1, 8)) == datetime(2004, 5, 1, 8, tzinfo=UTC)  # naive is UTC, kept
+    assert fif_meas_date(FIF_MAX_DATE + timedelta(seconds=1)).year == 1938
+
+
+@pytest.mark.parametrize(
+    "names, unique",
+    [(["T8-P8", "X", "T8-P8", "T8-P8"], ["T8-P8-0", "X", "T8-P8-1", "T8-P8-2"]),
+     (["A", "B", "A", "A-0"], ["A-a", "B", "A-1", "A-0"]),  # A-0 taken: MNE moves on to letters
+     (["FP1-F7", "T8-P8"], ["FP1-F7", "T8-P8"])],
+)  # fmt: skip
+def test_repeated_names_numbered_as_mne_numbers_them(names, unique):
+    """The answers of MNE 1.13's ``_unique_channel_names`` (what read_raw_edf applies) for the same lists."""
+    assert _unique(names) == unique

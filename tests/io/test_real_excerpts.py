@@ -1,6 +1,6 @@
 """Real CHB-MIT samples through the EDF writer and reader: exact to one LSB, and the montage facts still hold.
 
-The excerpts in ``shared/chbmit/signals`` are float64 µV arrays cut from the real EDFs with MNE (see its README).
+The excerpts in ``data_manifests/metadata/signals`` (see its README) are float64 µV arrays cut from the real EDFs.
 They are converted back to digital values with the real calibration (without clipping: real values exceed the
 digital range), written as EDF with the 23 real labels, padded to whole 1 s records, and read back.
 """
