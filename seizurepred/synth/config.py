@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
+
+import numpy as np
 
 from seizurepred._validate import check_number, check_option
 from seizurepred.errors import ConfigError
@@ -17,7 +20,26 @@ SFREQ = 256
 SignatureKind = Literal["focal", "diffuse", "synchrony", "none"]
 SIGNATURE_KINDS: tuple[str, ...] = ("focal", "diffuse", "synchrony", "none")
 
+#: How the planted change grows from its start to onset (see :func:`seizurepred.synth.signatures.onset_profile`).
+OnsetShape = Literal["linear", "raised_cosine", "sigmoid", "step"]
+ONSET_SHAPES: tuple[str, ...] = ("linear", "raised_cosine", "sigmoid", "step")
+
+#: Longest planted preictal signature, minutes (one day).
+MAX_PREICTAL_MIN = 24 * 60.0
+
 _PATIENT_RE = re.compile(r"^chb\d{2}[a-z]?$")
+
+
+def _check_lengths(name: str, value: object) -> tuple[float, ...]:
+    """A non-empty sequence of planted lengths in minutes, each in (0, MAX_PREICTAL_MIN], as a tuple of float."""
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence) or len(value) == 0:
+        raise ConfigError(
+            f"Invalid value for {name!r}: allowed a non-empty sequence of lengths in minutes (one per seizure); "
+            f"got {value!r}."
+        )
+    for i, v in enumerate(value):
+        check_number(f"{name}[{i}]", v, min_value=0.0, inclusive_min=False, max_value=MAX_PREICTAL_MIN)
+    return tuple(float(v) for v in value)
 
 
 def _check_range(name: str, value: object, *, min_value: float, max_value: float) -> tuple[float, float]:
@@ -77,6 +99,26 @@ class SynthConfig:
         Cut some seizure files short (as in the real data), a few minutes after the seizure.
     artefacts : bool
         Add eye blinks, muscle bursts and electrode pops.
+    onset_shape : {"linear", "raised_cosine", "sigmoid", "step"}
+        How the power of the change grows from its planted start to onset (see
+        :func:`~seizurepred.synth.signatures.onset_profile`): ``"linear"`` (the default, byte-identical to the
+        generator before the option existed), ``"raised_cosine"`` (slow start, ``0.5 - 0.5 cos(pi u)``),
+        ``"sigmoid"`` (slow start and slow finish, a logistic rescaled to 0 at the start and 1 at onset) or
+        ``"step"`` (the full strength from the start to onset).
+    preictal_mins : tuple of float or None
+        Planted length before each seizure, minutes, in chronological order (one per seizure); overrides
+        ``preictal_min`` for planting. ``None``: every seizure gets ``preictal_min`` (or a jittered length).
+    preictal_jitter_min : float
+        Each seizure's planted length is drawn uniformly from ``preictal_min +- preictal_jitter_min`` (own
+        random stream; median ``preictal_min`` over a population); 0 (default): every seizure gets
+        ``preictal_min``. Must be below ``preictal_min``; not with ``preictal_mins``.
+    like : str or None
+        A case with a committed manifest (``"chb03"``): the files, clock times, channels and seizures are that
+        case's (:func:`~seizurepred.synth.layout.plans_from_manifest`) and ``patient`` must name it; the layout
+        fields (``hours``, ``n_seizures``, ``file_hours``, ``gap_s``, ``long_gap_prob``, ``long_gap_s``,
+        ``seizure_s``, ``min_first_onset_h``, ``min_onset_spacing_h``, ``channel_change``,
+        ``short_seizure_files``) are then not used (see :func:`seizurepred.synth.like.like_config`, which sets
+        ``hours`` and ``n_seizures`` to the case's for the record).
     """
 
     patient: str = "chb01"
@@ -97,15 +139,32 @@ class SynthConfig:
     channel_change: bool = False
     short_seizure_files: bool = True
     artefacts: bool = True
+    onset_shape: OnsetShape = "linear"
+    preictal_mins: tuple[float, ...] | None = None
+    preictal_jitter_min: float = 0.0
+    like: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.patient, str) or not _PATIENT_RE.match(self.patient):
             raise ConfigError(
                 f"Invalid value for 'patient': allowed a case name like 'chb01'; got {self.patient!r}."
             )
+        if self.like is not None:
+            if not isinstance(self.like, str) or not _PATIENT_RE.match(self.like):
+                raise ConfigError(
+                    f"Invalid value for 'like': allowed a case name like 'chb03' or None; got {self.like!r}."
+                )
+            if self.patient != self.like:
+                raise ConfigError(
+                    f"Invalid value for 'patient': allowed {self.like!r} (the 'like' case); got {self.patient!r}."
+                )
         check_number("hours", self.hours, min_value=0.0, inclusive_min=False, max_value=1000.0)
         check_number("n_seizures", self.n_seizures, min_value=0, max_value=500, integer=True)
-        check_number("preictal_min", self.preictal_min, min_value=0.0, inclusive_min=False, max_value=24 * 60)
+        check_number(
+            "preictal_min", self.preictal_min, min_value=0.0, inclusive_min=False, max_value=MAX_PREICTAL_MIN
+        )
+        check_option("onset_shape", self.onset_shape, ONSET_SHAPES)
+        self._check_planted_lengths()
         check_option("signature_kind", self.signature_kind, SIGNATURE_KINDS)
         max_strength = 1.0 if self.signature_kind == "synchrony" else 100.0
         check_number("signature_strength", self.signature_strength, min_value=0.0, max_value=max_strength)
@@ -128,16 +187,40 @@ class SynthConfig:
         )
         check_number("min_first_onset_h", self.min_first_onset_h, min_value=0.0)
         check_number("min_onset_spacing_h", self.min_onset_spacing_h, min_value=0.0)
-        if self.n_seizures and self.min_first_onset_h * 60.0 < self.preictal_min + 1.0:
+        longest = self.longest_preictal_min
+        if self.like is None and self.n_seizures and self.min_first_onset_h * 60.0 < longest + 1.0:
+            what = "preictal_min" if longest == self.preictal_min else "the longest planted length"
             raise ConfigError(
-                f"Invalid value for 'min_first_onset_h': allowed >= preictal_min + 1 min "
-                f"({(self.preictal_min + 1.0) / 60:g} h) so the first preictal period is recorded; "
+                f"Invalid value for 'min_first_onset_h': allowed >= {what} + 1 min "
+                f"({(longest + 1.0) / 60:g} h) so the first preictal period is recorded; "
                 f"got {self.min_first_onset_h!r}."
             )
         self._check_fits()
 
+    def _check_planted_lengths(self) -> None:
+        check_number(
+            "preictal_jitter_min",
+            self.preictal_jitter_min,
+            min_value=0.0,
+            max_value=self.preictal_min,
+            inclusive_max=False,
+        )
+        if self.preictal_mins is None:
+            return
+        object.__setattr__(self, "preictal_mins", _check_lengths("preictal_mins", self.preictal_mins))
+        if self.preictal_jitter_min:
+            raise ConfigError(
+                f"Invalid value for 'preictal_jitter_min': allowed 0 when 'preictal_mins' is given; "
+                f"got {self.preictal_jitter_min!r}."
+            )
+        if self.like is None and len(self.preictal_mins) != self.n_seizures:
+            raise ConfigError(
+                f"Invalid value for 'preictal_mins': allowed one length per seizure ({self.n_seizures}); "
+                f"got {len(self.preictal_mins)} value(s)."
+            )
+
     def _check_fits(self) -> None:
-        if self.n_seizures == 0:
+        if self.n_seizures == 0 or self.like is not None:
             return
         need_h = (
             self.min_first_onset_h
@@ -174,3 +257,36 @@ class SynthConfig:
     def total_s(self) -> int:
         """Recorded seconds in total (whole seconds)."""
         return int(round(self.hours * 3600.0))
+
+    @property
+    def longest_preictal_min(self) -> float:
+        """The longest planted length any seizure can get, minutes."""
+        if self.preictal_mins is not None:
+            return max(self.preictal_mins)
+        return float(self.preictal_min + self.preictal_jitter_min)
+
+    def planted_preictal_mins(self, n_seizures: int) -> tuple[float, ...]:
+        """Planted length before each of ``n_seizures`` seizures (chronological), minutes.
+
+        ``preictal_mins`` when given (its length must be ``n_seizures``), else ``preictal_min`` for every
+        seizure, or with ``preictal_jitter_min`` a draw from ``preictal_min +- preictal_jitter_min`` per seizure
+        (its own random stream of the seed, so the rest of the patient does not change).
+
+        Raises
+        ------
+        ConfigError
+            ``preictal_mins`` does not have one length per seizure.
+        """
+        if self.preictal_mins is not None:
+            if len(self.preictal_mins) != n_seizures:
+                case = f" of {self.like}" if self.like else ""
+                raise ConfigError(
+                    f"Invalid value for 'preictal_mins': allowed one length per seizure{case} ({n_seizures}); "
+                    f"got {len(self.preictal_mins)} value(s)."
+                )
+            return self.preictal_mins
+        if not self.preictal_jitter_min:
+            return (float(self.preictal_min),) * n_seizures
+        rng = np.random.default_rng(np.random.SeedSequence([self.seed, 7]))
+        jitter = rng.uniform(-self.preictal_jitter_min, self.preictal_jitter_min, n_seizures)
+        return tuple(float(self.preictal_min + j) for j in jitter)

@@ -12,6 +12,7 @@ import json
 import logging
 from pathlib import Path
 
+from seizurepred._atomic import atomic_write_text
 from seizurepred.config import config_to_dict
 from seizurepred.labels.segments import LabelConfig
 from seizurepred.sweep.config import SweepConfig
@@ -114,7 +115,7 @@ def ensure_demo_patient(data_root: str | Path, *, seed: int = 7, null: bool = Fa
         return data_root
     logger.info("writing the built-in synthetic patient to %s", data_root / DEMO_CASE)
     generate_patient(data_root, config=config)
-    stamp.write_text(wanted + "\n", encoding="utf-8")
+    atomic_write_text(stamp, wanted + "\n")
     return data_root
 
 

@@ -4,9 +4,11 @@
 256 Hz, physical -800..800 µV over digital -2048..2047, the 23 real labels with the duplicated ``T8-P8``) and
 ``out_dir/<patient>/<patient>-summary.txt`` in the real format, plus ``<patient>-synth-truth.json``. Files are
 generated one at a time (peak memory ~0.5 GB for a 1-h file), each from its own random streams derived from
-the seed (one for background, artefacts and seizures, one for the preictal signature, one for the ECG), so the
-output is byte-identical for the same config on the same platform, and the signature kind and strength change
-nothing but the signature.
+the seed (one for background, artefacts and seizures, one for the preictal signature, one for the ECG, one for
+auxiliary channels), so the output is byte-identical for the same config on the same platform, the signature
+kind, strength and onset shape change nothing but the signature, and a file's bytes do not depend on which other
+files are written (``files=``). Every channel label a real CHB-MIT file carries can be written
+(:func:`seizurepred.synth.channels.channel_kind`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+from collections.abc import Collection, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,10 +25,12 @@ from typing import Any
 
 import numpy as np
 
+from seizurepred._atomic import atomic_write_text, ensure_dir
 from seizurepred._progress import progress
 from seizurepred._validate import check_number
 from seizurepred.config import config_to_dict
-from seizurepred.io.edf_write import CHBMIT_DIGITAL_RANGE, CHBMIT_PHYSICAL_RANGE_UV, write_edf
+from seizurepred.errors import ConfigError
+from seizurepred.io.edf_write import CHBMIT_DIGITAL_RANGE, write_edf
 from seizurepred.io.manifest import Manifest, Recording
 from seizurepred.synth.background import (
     PatientModel,
@@ -35,9 +40,10 @@ from seizurepred.synth.background import (
     build_timeline,
     make_patient_model,
 )
+from seizurepred.synth.channels import file_digital
 from seizurepred.synth.config import SFREQ, SignatureKind, SynthConfig
 from seizurepred.synth.events import seizure_field
-from seizurepred.synth.head import bipolar_of, derivation_matrix
+from seizurepred.synth.head import bipolar_of
 from seizurepred.synth.layout import FilePlan, plan_patient, summary_text
 from seizurepred.synth.signatures import SIGNATURE_BANDS_HZ, add_signature, signature_channels, signature_ramp
 
@@ -45,7 +51,6 @@ logger = logging.getLogger(__name__)
 
 #: Surrogate date of the patient clock's midnight (EDF keeps two-digit years, 1985-2084).
 BASE_DATE = datetime(2076, 11, 6)
-_DUMMY = ("-", ".")
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,11 @@ class SynthSeizure:
         Seconds from the file start.
     onset_clock_s, offset_clock_s : float
         On the patient clock.
+    preictal_min : float or None
+        Planted length of the preictal signature before this onset, minutes (``SynthConfig.preictal_min``, or
+        this seizure's from ``preictal_mins`` / ``preictal_jitter_min``); the change may start before the first
+        file when the onset is early in the recording. ``None`` only for seizures not made by
+        :func:`plan_truth`.
     """
 
     seizure_id: int
@@ -70,6 +80,7 @@ class SynthSeizure:
     offset_s: float
     onset_clock_s: float
     offset_clock_s: float
+    preictal_min: float | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +110,9 @@ class SynthTruth:
     signature_channels : tuple of str
         Bipolar labels (of the 23) where the signature shows (see
         :func:`~seizurepred.synth.signatures.signature_channels`); empty for ``"none"``.
+    written_files : tuple of str or None
+        The EDF files :func:`generate_patient` wrote (all of ``files`` unless it was given a subset; the summary
+        lists every file, as after a partial download of a real case); ``None`` from :func:`plan_truth`.
     """
 
     patient: str
@@ -111,6 +125,7 @@ class SynthTruth:
     signature_kind: SignatureKind
     signature_band_hz: tuple[float, float] | None
     signature_channels: tuple[str, ...]
+    written_files: tuple[str, ...] | None = None
 
     def truth_manifest(self) -> Manifest:
         """The manifest that parsing the written summary must give (recordings, times, channels, seizures)."""
@@ -135,6 +150,7 @@ class SynthTruth:
             "signature_channels": list(self.signature_channels),
             "seizures": [dataclasses.asdict(s) for s in self.seizures],
             "manifest": self.truth_manifest().to_dict(),
+            "written_files": None if self.written_files is None else list(self.written_files),
         }
 
 
@@ -148,17 +164,6 @@ def _seizures(plans: tuple[FilePlan, ...]) -> tuple[SynthSeizure, ...]:
         SynthSeizure(i, f.file_name, sz.onset_s, sz.offset_s, on, f.start_clock_s + sz.offset_s)
         for i, (on, f, sz) in enumerate(out)
     )
-
-
-def _ecg(rng: np.random.Generator, n_samples: int) -> np.ndarray:
-    """A crude ECG (QRS-like biphasic spikes at 80-120 bpm), float32 µV."""
-    rr = rng.uniform(0.5, 0.75) * SFREQ
-    beats = np.cumsum(rr * (1.0 + 0.05 * rng.standard_normal(int(n_samples / rr) + 2))).astype(np.int64)
-    train = np.zeros(n_samples, dtype=np.float32)
-    train[beats[beats < n_samples]] = 1.0
-    t = np.arange(-8, 9) / SFREQ
-    qrs = (-t / 0.012 * np.exp(-0.5 * (t / 0.012) ** 2) * 300.0).astype(np.float32)
-    return np.convolve(train, qrs, mode="same").astype(np.float32)
 
 
 def file_base_uv(
@@ -182,19 +187,30 @@ def file_base_uv(
 
 
 def add_file_signature(
-    mono: np.ndarray, plan: FilePlan, *, config: SynthConfig, focus: str, onsets: tuple[float, ...]
+    mono: np.ndarray,
+    plan: FilePlan,
+    *,
+    config: SynthConfig,
+    focus: str,
+    onsets: tuple[float, ...],
+    preictal_mins: Sequence[float] | None = None,
 ) -> None:
     """Add the preictal signature of ``config`` to the monopolar µV ``mono`` of ``plan`` in place.
 
     The signature has its own random stream per file, so ``mono`` before ``onset - preictal_min`` is the same
-    for every kind and strength (and for a synchrony patient, the same for every strength).
+    for every kind, strength and onset shape (and for a synchrony patient, the same for every strength).
+    ``preictal_mins`` gives each onset's planted length in minutes (default: ``config.preictal_min`` for all).
     """
+    preictal_s = (
+        config.preictal_min * 60.0 if preictal_mins is None else tuple(m * 60.0 for m in preictal_mins)
+    )
     ramp = signature_ramp(
         plan.start_clock_s,
         plan.n_samples,
         onsets_clock_s=onsets,
-        preictal_s=config.preictal_min * 60.0,
+        preictal_s=preictal_s,
         strength=config.strength,
+        shape=config.onset_shape,
     )
     rng = np.random.default_rng(np.random.SeedSequence([config.seed, 5, plan.index]))
     add_signature(mono, rng, ramp, kind=config.kind, focus=focus)
@@ -207,37 +223,14 @@ def _file_uv(
     model: PatientModel,
     timeline: StateTimeline,
     onsets: tuple[float, ...],
+    preictal_mins: Sequence[float] | None = None,
 ) -> np.ndarray:
     """Monopolar µV of one file, shape (n_electrodes, n_samples), float32."""
     mono = file_base_uv(plan, config=config, model=model, timeline=timeline)
-    add_file_signature(mono, plan, config=config, focus=model.focus, onsets=onsets)
+    add_file_signature(
+        mono, plan, config=config, focus=model.focus, onsets=onsets, preictal_mins=preictal_mins
+    )
     return mono
-
-
-def _to_digital(uv: np.ndarray) -> np.ndarray:
-    """µV -> int16 digital under the CHB-MIT calibration, in float32 and in place (as ``uv_to_digital``)."""
-    (pmin, pmax), (dmin, dmax) = CHBMIT_PHYSICAL_RANGE_UV, CHBMIT_DIGITAL_RANGE
-    uv *= np.float32((dmax - dmin) / (pmax - pmin))
-    uv += np.float32(dmin - pmin * (dmax - dmin) / (pmax - pmin))
-    np.rint(uv, out=uv)
-    np.clip(uv, -32768, 32767, out=uv)
-    return uv.astype(np.int16)
-
-
-def _file_digital(plan: FilePlan, mono: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, list[int]]:
-    """Bipolar channels of ``plan.channels`` as int16 digital values, and the digital minimum per channel."""
-    eeg = [lab for lab in plan.channels if lab not in _DUMMY and lab != "ECG"]
-    bip = derivation_matrix(tuple(eeg)) @ mono
-    rows = iter(_to_digital(bip))
-    out = np.zeros((len(plan.channels), mono.shape[1]), dtype=np.int16)
-    dmins = []
-    for i, lab in enumerate(plan.channels):
-        if lab in _DUMMY:
-            dmins.append(0)  # dummy: digital min == max == 0, all samples 0
-            continue
-        out[i] = _to_digital(_ecg(rng, mono.shape[1])) if lab == "ECG" else next(rows)
-        dmins.append(CHBMIT_DIGITAL_RANGE[0])
-    return out, dmins
 
 
 def _write_file(path: Path, plan: FilePlan, digital: np.ndarray, dmins: list[int], patient: str) -> None:
@@ -256,14 +249,26 @@ def _write_file(path: Path, plan: FilePlan, digital: np.ndarray, dmins: list[int
 
 
 def plan_truth(config: SynthConfig) -> tuple[SynthTruth, PatientModel]:
-    """The ground truth and the patient model of ``config`` without writing anything."""
+    """The ground truth and the patient model of ``config`` without writing anything.
+
+    Raises
+    ------
+    ConfigError
+        ``config.preictal_mins`` does not give one length per seizure; a ``like`` case that cannot be written
+        (:func:`~seizurepred.synth.layout.plans_from_manifest`).
+    ManifestError
+        No committed manifest for ``config.like``.
+    """
     plans = plan_patient(config)
+    seizures = _seizures(plans)
+    lengths = config.planted_preictal_mins(len(seizures))
+    seizures = tuple(dataclasses.replace(sz, preictal_min=m) for sz, m in zip(seizures, lengths))
     model = make_patient_model(np.random.default_rng(np.random.SeedSequence([config.seed, 1])))
     truth = SynthTruth(
         patient=config.patient,
         config=config,
         files=plans,
-        seizures=_seizures(plans),
+        seizures=seizures,
         null=config.kind == "none",
         focus=model.focus,
         focal_channels=bipolar_of((model.focus,)),
@@ -276,39 +281,66 @@ def plan_truth(config: SynthConfig) -> tuple[SynthTruth, PatientModel]:
 
 def _write_one(
     plan: FilePlan, config: SynthConfig, model: PatientModel, timeline: StateTimeline, onsets: tuple[float, ...],
-    folder: Path,
+    preictal_mins: tuple[float, ...], folder: Path,
 ) -> str:  # fmt: skip
     """Generate and write one file (top level so that worker processes can run it)."""
-    mono = _file_uv(plan, config=config, model=model, timeline=timeline, onsets=onsets)
+    mono = _file_uv(
+        plan, config=config, model=model, timeline=timeline, onsets=onsets, preictal_mins=preictal_mins
+    )
     rng = np.random.default_rng(np.random.SeedSequence([config.seed, 4, plan.index]))
-    digital, dmins = _file_digital(plan, mono, rng)
+    aux_rng = np.random.default_rng(np.random.SeedSequence([config.seed, 6, plan.index]))
+    digital, dmins = file_digital(plan.channels, mono, rng, aux_rng)
     del mono
     _write_file(folder / plan.file_name, plan, digital, dmins, config.patient)
     return plan.file_name
 
 
-def generate_patient(out_dir: str | Path, *, config: SynthConfig, n_jobs: int = 1) -> SynthTruth:
+def _chosen(plans: tuple[FilePlan, ...], files: Collection[str] | None, patient: str) -> tuple[FilePlan, ...]:
+    if files is None:
+        return plans
+    if isinstance(files, str):
+        files = (files,)
+    names = {f.file_name for f in plans}
+    unknown = sorted(set(files) - names)
+    if unknown:
+        listed = ", ".join(repr(f.file_name) for f in plans[:3]) + (", ..." if len(plans) > 3 else "")
+        raise ConfigError(
+            f"Invalid value for 'files': allowed file names of {patient} ({listed}); got {unknown[0]!r}."
+        )
+    return tuple(f for f in plans if f.file_name in set(files))
+
+
+def generate_patient(
+    out_dir: str | Path, *, config: SynthConfig, n_jobs: int = 1, files: Collection[str] | None = None
+) -> SynthTruth:
     """Write a synthetic patient under ``out_dir/<patient>/`` and return its ground truth.
 
     Parameters
     ----------
     out_dir : str or Path
-        Data root; the patient folder is created in it (existing files of the same names are replaced).
+        Data root; the patient folder is created in it (existing files of the same names are replaced; see
+        :func:`~seizurepred.synth.folder.prepare_patient_folder` to refuse or clear a non-empty one first).
     config : SynthConfig
         What to generate.
     n_jobs : int
         Worker processes writing files in parallel (each needs ~0.6 GB for 1-h files). The bytes written do
         not depend on it: every file has its own random stream.
+    files : collection of str or None
+        Write only these EDF files (names of the plan); ``None``: all. The summary and the truth still list
+        every file (as a real case of which only some files were downloaded), and each written file has the
+        same bytes as in a full write.
 
     Returns
     -------
     SynthTruth
+        With ``written_files`` set.
     """
     check_number("n_jobs", n_jobs, min_value=1, max_value=64, integer=True)
     truth, model = plan_truth(config)
     plans = truth.files
-    folder = Path(out_dir) / config.patient
-    folder.mkdir(parents=True, exist_ok=True)
+    chosen = _chosen(plans, files, config.patient)
+    truth = dataclasses.replace(truth, written_files=tuple(f.file_name for f in chosen))
+    folder = ensure_dir(Path(out_dir) / config.patient)
     t0 = plans[0].start_clock_s
     timeline = build_timeline(
         np.random.default_rng(np.random.SeedSequence([config.seed, 3])),
@@ -317,20 +349,22 @@ def generate_patient(out_dir: str | Path, *, config: SynthConfig, n_jobs: int = 
         seizure_ends_clock_s=tuple(s.offset_clock_s for s in truth.seizures),
     )
     onsets = tuple(s.onset_clock_s for s in truth.seizures)
+    lengths = tuple(float(s.preictal_min) for s in truth.seizures)  # type: ignore[arg-type]
     logger.info(
-        "synth %s: %d files, %d seizures, seed %d", config.patient, len(plans), len(onsets), config.seed
-    )
-    args = (config, model, timeline, onsets, folder)
+        "synth %s: %d of %d files, %d seizures, seed %d",
+        config.patient, len(chosen), len(plans), len(onsets), config.seed,
+    )  # fmt: skip
+    args = (config, model, timeline, onsets, lengths, folder)
     desc = f"synth {config.patient}"
-    if n_jobs == 1 or len(plans) == 1:
-        for plan in progress(plans, desc=desc, unit="file"):
+    if n_jobs == 1 or len(chosen) <= 1:
+        for plan in progress(chosen, desc=desc, unit="file"):
             _write_one(plan, *args)
     else:
-        with ProcessPoolExecutor(max_workers=min(n_jobs, len(plans))) as pool:
-            futures = [pool.submit(_write_one, plan, *args) for plan in plans]
+        with ProcessPoolExecutor(max_workers=min(n_jobs, len(chosen))) as pool:
+            futures = [pool.submit(_write_one, plan, *args) for plan in chosen]
             for fut in progress(as_completed(futures), desc=desc, total=len(futures), unit="file"):
                 fut.result()
-    (folder / f"{config.patient}-summary.txt").write_text(summary_text(plans), encoding="ascii", newline="\n")
+    atomic_write_text(folder / f"{config.patient}-summary.txt", summary_text(plans))
     truth_path = folder / f"{config.patient}-synth-truth.json"
-    truth_path.write_text(json.dumps(truth.to_dict(), indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    atomic_write_text(truth_path, json.dumps(truth.to_dict(), indent=1, sort_keys=True) + "\n")
     return truth

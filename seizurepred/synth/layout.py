@@ -1,7 +1,8 @@
 """File layout of a synthetic patient: file lengths, gaps, clock times, seizure placement, the summary text.
 
 Everything here is decided before any signal is generated, from one random stream derived from the seed, so the
-plan (and so the summary) does not depend on how the signals are produced.
+plan (and so the summary) does not depend on how the signals are produced. With ``SynthConfig.like`` the plan is
+instead a real case's geometry, taken from its committed manifest (:func:`plans_from_manifest`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seizurepred.io.manifest import Seizure
+from seizurepred.errors import ConfigError
+from seizurepred.io.manifest import Manifest, Seizure, load_manifest
 from seizurepred.synth.config import SFREQ, SynthConfig
 from seizurepred.synth.head import CHANGED_LABELS, PAPER_23
 
@@ -128,13 +130,16 @@ def plan_patient(config: SynthConfig) -> tuple[FilePlan, ...]:
     Parameters
     ----------
     config : SynthConfig
-        What to generate.
+        What to generate; with ``config.like`` the committed manifest of that case gives every file
+        (:func:`plans_from_manifest`).
 
     Returns
     -------
     tuple of FilePlan
         In recording order; clock times on the patient clock, seizures in whole seconds.
     """
+    if config.like is not None:
+        return plans_from_manifest(load_manifest(config.like))
     rng = np.random.default_rng(np.random.SeedSequence([config.seed, 0]))
     durs = _durations(config)
     seizures = _seizures_in_files(config, durs, rng)
@@ -160,6 +165,85 @@ def plan_patient(config: SynthConfig) -> tuple[FilePlan, ...]:
             )
         )
         clock += dur + (gaps[i] if i < len(gaps) else 0)
+    return tuple(plans)
+
+
+def _whole(value: float | None, what: str, case: str) -> int:
+    if value is None or not float(value).is_integer():
+        raise ConfigError(
+            f"Invalid value for 'like': allowed a case whose {what} are whole seconds (the synthetic files have "
+            f"1-s records); got {case!r} ({value!r})."
+        )
+    return int(value)
+
+
+def plans_from_manifest(manifest: Manifest) -> tuple[FilePlan, ...]:
+    """The files of a real case as synthetic file plans: names, clock times, durations, channels, seizures.
+
+    Each recording becomes one :class:`FilePlan` with its file name, start on the patient clock, duration,
+    channel labels (dummy and non-EEG channels included, in file order) and seizures, in the manifest's order.
+    A ``Channels changed:`` block is planned before every file whose channels differ from the previous file's,
+    so the summary that :func:`summary_text` writes parses back to the same channels.
+
+    Parameters
+    ----------
+    manifest : Manifest
+        E.g. ``load_manifest("chb03")``.
+
+    Returns
+    -------
+    tuple of FilePlan
+
+    Raises
+    ------
+    ConfigError
+        The case cannot be written as a summary that parses back to it: a recording without clock times (chb24,
+        whose summary has none), a rate other than the synthetic files' 256 Hz, times or seizure bounds that
+        are not whole seconds, a first file that starts on a later day, or files that overlap or are a day or
+        more apart (the summary's times of day could not place them).
+    """
+    case = manifest.case
+    if manifest.sfreq != SFREQ:
+        raise ConfigError(
+            f"Invalid value for 'like': allowed a case recorded at {SFREQ} Hz; got {case!r} ({manifest.sfreq:g} Hz)."
+        )
+    untimed = [r.file_name for r in manifest.recordings if not r.has_times]
+    if untimed or not manifest.recordings:
+        raise ConfigError(
+            f"Invalid value for 'like': allowed a case whose committed manifest gives every recording's clock "
+            f"times; got {case!r} ({len(untimed)} of {len(manifest)} recordings without times)."
+        )
+    plans: list[FilePlan] = []
+    for i, rec in enumerate(manifest.recordings):
+        start = _whole(rec.start_clock_s, "recording times", case)
+        end = _whole(rec.end_clock_s, "recording times", case)
+        seizures = tuple(
+            Seizure(
+                float(_whole(sz.onset_s, "seizure times", case)),
+                float(_whole(sz.offset_s, "seizure times", case)),
+            )
+            for sz in rec.seizures
+        )
+        prev = plans[-1] if plans else None
+        placeable = (
+            0 <= start < DAY_S if prev is None else prev.end_clock_s <= start < prev.end_clock_s + DAY_S
+        )
+        if not placeable or end <= start:
+            raise ConfigError(
+                f"Invalid value for 'like': allowed a case whose recordings follow one another by less than a day "
+                f"(a summary gives times of day only); got {case!r} ({rec.file_name} at {start}-{end} s)."
+            )
+        plans.append(
+            FilePlan(
+                index=i,
+                file_name=rec.file_name,
+                start_clock_s=start,
+                duration_s=end - start,
+                channels=tuple(rec.channels),
+                seizures=seizures,
+                channels_changed=prev is not None and tuple(rec.channels) != prev.channels,
+            )
+        )
     return tuple(plans)
 
 

@@ -1,12 +1,17 @@
 """The planted preictal signatures of the synthetic generator (what a good model should find).
 
-Every kind begins ``preictal_min`` minutes before each onset and grows toward onset as a ramp: with ``u`` rising
+Every kind begins ``preictal_min`` minutes before each onset and grows toward onset: with ``u`` rising
 linearly from 0 at ``onset - preictal_min`` to 1 at onset (on the patient clock, so the ramp runs on across file
-boundaries and gaps), the *power* of the change is ``strength * u`` times its strength-1 value at onset. The
-weakest part of the preictal period is its start, ``preictal_min`` is where the change begins, and nothing
+boundaries and gaps), the *power* of the change is ``strength * p(u)`` times its strength-1 value at onset, where
+``p`` is the onset shape (``SynthConfig.onset_shape``, :func:`onset_profile`): ``"linear"`` ``p(u) = u`` (the
+default), ``"raised_cosine"`` ``0.5 - 0.5 cos(pi u)`` (slow start: below linear over the first half),
+``"sigmoid"`` a logistic of slope 10 centred at ``u = 0.5``, rescaled to run from exactly 0 to exactly 1, or
+``"step"`` 1 throughout (a plateau from the planted start to onset). With the default shape the weakest part of
+the preictal period is its start. Whatever the shape, ``preictal_min`` is where the change begins, and nothing
 differs from a signature-free patient before it (sample-exact; the signature has its own random stream per file,
-so the background, artefacts and seizures are the same whatever the kind and strength). At and after onset the
-signature stops.
+so the background, artefacts and seizures are the same whatever the kind, strength and shape). At and after onset
+the signature stops. Each seizure may have its own planted length (``SynthConfig.preictal_mins`` or
+``preictal_jitter_min``; the truth records it per seizure).
 
 Kinds (``SynthConfig.signature_kind``; bands in :data:`SIGNATURE_BANDS_HZ`):
 
@@ -70,11 +75,15 @@ tolerances.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from scipy import fft as sp_fft
+from scipy.special import expit
 
+from seizurepred._validate import check_option
 from seizurepred.synth.background import band_psd, colored_noise
-from seizurepred.synth.config import SFREQ, SignatureKind
+from seizurepred.synth.config import ONSET_SHAPES, SFREQ, OnsetShape, SignatureKind
 from seizurepred.synth.head import ELECTRODE_POS, ELECTRODES, PAPER_23, bipolar_of, spatial_gain
 
 #: Band of each kind's signature, Hz.
@@ -92,6 +101,36 @@ DIFFUSE_WIDTH = 1.5
 SYNC_UV = 20.0
 SYNC_WIDTH = 0.7
 _MIDLINE_X = 0.1
+#: Slope of the ``"sigmoid"`` onset shape (per unit of ``u``): p(0.25) ~ 0.07, p(0.5) = 0.5, p(0.75) ~ 0.93.
+SIGMOID_SLOPE = 10.0
+
+
+def onset_profile(u: np.ndarray, shape: OnsetShape = "linear") -> np.ndarray:
+    """Power fraction ``p(u)`` of the change at onset, for ``u`` in [0, 1] from the planted start to onset.
+
+    Parameters
+    ----------
+    u : ndarray
+        Fraction of the planted length elapsed (0 at the start, 1 at onset), values in [0, 1].
+    shape : {"linear", "raised_cosine", "sigmoid", "step"}
+        ``"linear"``: ``u``; ``"raised_cosine"``: ``0.5 - 0.5 cos(pi u)``; ``"sigmoid"``: the logistic
+        ``expit(SIGMOID_SLOPE (u - 0.5))`` rescaled to 0 at ``u = 0`` and 1 at ``u = 1``; ``"step"``: 1 for
+        ``u > 0``.
+
+    Returns
+    -------
+    ndarray
+        Same shape as ``u``, in [0, 1]; exactly 0 where ``u == 0`` and 1 where ``u == 1`` for every shape.
+    """
+    check_option("onset_shape", shape, ONSET_SHAPES)
+    if shape == "linear":
+        return u
+    if shape == "raised_cosine":
+        return 0.5 - 0.5 * np.cos(np.pi * u)
+    if shape == "sigmoid":
+        lo, hi = expit(-SIGMOID_SLOPE / 2), expit(SIGMOID_SLOPE / 2)
+        return np.clip((expit(SIGMOID_SLOPE * (u - 0.5)) - lo) / (hi - lo), 0.0, 1.0)
+    return (u > 0).astype(np.float64)
 
 
 def signature_ramp(
@@ -99,8 +138,9 @@ def signature_ramp(
     n_samples: int,
     *,
     onsets_clock_s: tuple[float, ...],
-    preictal_s: float,
+    preictal_s: float | Sequence[float],
     strength: float,
+    shape: OnsetShape = "linear",
 ) -> np.ndarray:
     """Power factor of the signature per sample of a file (0 outside every preictal period).
 
@@ -112,27 +152,35 @@ def signature_ramp(
         File length in samples.
     onsets_clock_s : tuple of float
         Seizure onsets on the patient clock.
-    preictal_s : float
-        Signature length before each onset, seconds.
+    preictal_s : float or sequence of float
+        Signature length before each onset, seconds: one for all, or one per onset (same order).
     strength : float
         Signature strength (0: none).
+    shape : {"linear", "raised_cosine", "sigmoid", "step"}
+        Onset shape (:func:`onset_profile`).
 
     Returns
     -------
     ndarray of shape (n_samples,), float64
-        ``strength * u``, ``u`` rising linearly 0 -> 1 over ``[onset - preictal_s, onset)`` (exactly 0 at
+        ``strength * p(u)``, ``u`` rising linearly 0 -> 1 over ``[onset - preictal_s, onset)`` (exactly 0 at
         ``onset - preictal_s`` and before, and from onset on); the largest over the seizures.
     """
     ramp = np.zeros(n_samples)
     if strength <= 0 or n_samples == 0:
         return ramp
+    if isinstance(preictal_s, int | float):
+        lengths_s = (float(preictal_s),) * len(onsets_clock_s)
+    else:
+        lengths_s = tuple(float(x) for x in preictal_s)
+        if len(lengths_s) != len(onsets_clock_s):
+            raise ValueError(f"{len(lengths_s)} preictal lengths for {len(onsets_clock_s)} onsets")
     clock = start_clock_s + np.arange(n_samples) / SFREQ
-    for onset in onsets_clock_s:
-        begin = onset - preictal_s
+    for onset, length_s in zip(onsets_clock_s, lengths_s):
+        begin = onset - length_s
         if begin > clock[-1] or onset <= start_clock_s:
             continue
-        u = np.clip((clock - begin) / preictal_s, 0.0, 1.0)
-        ramp = np.maximum(ramp, np.where(clock < onset, u, 0.0))
+        u = np.clip((clock - begin) / length_s, 0.0, 1.0)
+        ramp = np.maximum(ramp, np.where(clock < onset, onset_profile(u, shape), 0.0))
     return ramp * strength
 
 

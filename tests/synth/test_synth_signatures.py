@@ -1,4 +1,5 @@
-"""Preictal signature kinds: the ramp, nothing before ``onset - preictal_min``, null == "none", calibration."""
+"""Preictal signature kinds: the ramp and its onset shapes, nothing before ``onset - preictal_min``, per-seizure
+lengths, null == "none", calibration."""
 
 from __future__ import annotations
 
@@ -17,9 +18,11 @@ from seizurepred.synth.calibrate import onset_effects
 from seizurepred.synth.generator import add_file_signature, file_base_uv
 from seizurepred.synth.head import ELECTRODES, PAPER_23
 from seizurepred.synth.signatures import (
+    FOCAL_UV,
     SIGNATURE_BANDS_HZ,
     add_signature,
     hemisphere,
+    onset_profile,
     signature_channels,
     signature_ramp,
     sync_levels,
@@ -212,3 +215,155 @@ def test_synchrony_rhythm_keeps_electrode_power_and_shares_a_fraction_c():
     corr = np.corrcoef(out[0.6])[np.triu_indices(rows.size, k=1)]
     assert abs(corr.mean() - 0.6) < 0.02 and np.all(np.abs(corr - 0.6) < 0.06), corr
     assert np.abs(np.corrcoef(out[0.0])[np.triu_indices(rows.size, k=1)]).max() < 0.06
+
+
+# ---------------------------------------------------------------------------------------------- onset shapes
+SHAPES = ("linear", "raised_cosine", "sigmoid", "step")
+
+
+def test_onset_profiles_start_at_zero_end_at_one_and_differ_as_documented():
+    u = np.linspace(0.0, 1.0, 4001)
+    prof = {s: onset_profile(u, s) for s in SHAPES}
+    for s, p in prof.items():
+        assert p[0] == 0.0 and p[-1] == pytest.approx(1.0, abs=1e-12), s
+        assert np.all(np.diff(p) >= -1e-12) and p.min() >= 0.0 and p.max() <= 1.0, s
+    np.testing.assert_array_equal(prof["linear"], u)
+    q = 1000  # u = 0.25
+    assert (
+        prof["raised_cosine"][q] == pytest.approx(0.5 - 0.5 * np.cos(np.pi / 4))
+        and prof["raised_cosine"][q] < 0.25
+    )
+    assert prof["sigmoid"][q] < prof["raised_cosine"][q] < prof["linear"][q]
+    assert prof["sigmoid"][3000] > 0.75 and prof["sigmoid"][2000] == pytest.approx(0.5)
+    assert np.all(prof["step"][1:] == 1.0)
+    with pytest.raises(ConfigError, match=re.escape("Invalid value for 'onset_shape'")):
+        onset_profile(u, "cubic")
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_ramp_shapes_on_the_patient_clock(shape):
+    """Zero up to the planted start, ``strength * p(u)`` within, ``strength`` just before onset, zero from onset."""
+    onset, pre_s, strength = 1000.0, 300.0, 0.5
+    ramp = signature_ramp(
+        600.0, 500 * SFREQ, onsets_clock_s=(onset,), preictal_s=pre_s, strength=strength, shape=shape
+    )
+    clock = 600.0 + np.arange(ramp.size) / SFREQ
+    u = np.clip((clock - (onset - pre_s)) / pre_s, 0.0, 1.0)
+    np.testing.assert_allclose(
+        ramp, np.where(clock < onset, strength * onset_profile(u, shape), 0.0), atol=1e-12
+    )
+    k = int((onset - pre_s - 600.0) * SFREQ)
+    assert not ramp[: k + 1].any() and ramp[k + 1] > 0
+    on = int((onset - 600.0) * SFREQ)
+    assert ramp[on - 1] == pytest.approx(strength, abs=1e-3) and not ramp[on:].any()
+    quarter = k + int(pre_s / 4 * SFREQ)
+    linear = signature_ramp(600.0, 500 * SFREQ, onsets_clock_s=(onset,), preictal_s=pre_s, strength=strength)
+    if shape == "step":
+        assert np.all(ramp[k + 1 : on] == strength)
+    elif shape != "linear":
+        assert ramp[quarter] < linear[quarter]
+
+
+def test_ramp_per_seizure_lengths():
+    onsets, lengths = (1000.0, 3000.0), (300.0, 900.0)
+    ramp = signature_ramp(0.0, 3600 * SFREQ, onsets_clock_s=onsets, preictal_s=lengths, strength=1.0)
+    for onset, length in zip(onsets, lengths):
+        k = int((onset - length) * SFREQ)
+        assert not ramp[k] and ramp[k + 1] > 0
+    same = signature_ramp(0.0, 3600 * SFREQ, onsets_clock_s=onsets, preictal_s=(300.0, 300.0), strength=1.0)
+    np.testing.assert_array_equal(
+        same, signature_ramp(0.0, 3600 * SFREQ, onsets_clock_s=onsets, preictal_s=300.0, strength=1.0)
+    )
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_planted_power_follows_the_shape(shape):
+    """The focal source alone: zero power before the start, strength x FOCAL_UV**2 at the focus at onset."""
+    n, strength = 1200 * SFREQ, 0.5
+    ramp = signature_ramp(0.0, n, onsets_clock_s=(1100.0,), preictal_s=1000.0, strength=strength, shape=shape)
+    z = np.zeros((len(ELECTRODES), n), dtype=np.float32)
+    add_signature(z, np.random.default_rng(0), ramp, kind="focal", focus="T7")
+    x = z[ELECTRODES.index("T7")].astype(np.float64)
+    assert not x[: 100 * SFREQ + 1].any()  # before the planted start: exactly the background
+    power = (x[: 1100 * SFREQ].reshape(22, -1) ** 2).mean(axis=1) / FOCAL_UV**2  # 50-s windows
+    expected = ramp[: 1100 * SFREQ].reshape(22, -1).mean(axis=1)
+    np.testing.assert_allclose(power[2:], expected[2:], rtol=0.25)
+    last = (x[1090 * SFREQ : 1100 * SFREQ] ** 2).mean() / FOCAL_UV**2
+    assert last == pytest.approx(strength, rel=0.3)
+    if shape == "step":
+        assert power[2:].std() / power[2:].mean() < 0.15
+
+
+@pytest.mark.parametrize("shape", ["raised_cosine", "sigmoid", "step"])
+def test_shapes_change_nothing_before_the_planted_start(span_plan, shape):
+    truth, model, timeline, onset = span_plan
+    plan = truth.files[0]
+    base = file_base_uv(plan, config=truth.config, model=model, timeline=timeline)
+    x = base.copy()
+    cfg = dataclasses.replace(truth.config, onset_shape=shape)
+    add_file_signature(x, plan, config=cfg, focus=model.focus, onsets=(onset,))
+    k = int((onset - 600 - plan.start_clock_s) * SFREQ)
+    np.testing.assert_array_equal(x[:, : k + 1], base[:, : k + 1])
+    assert not np.array_equal(x[:, k + 1 :], base[:, k + 1 :])
+
+
+def test_linear_is_the_default_and_explicit_per_seizure_lengths_equal_it(span_plan, tmp_path):
+    truth, model, timeline, onset = span_plan
+    plan = truth.files[0]
+    base = file_base_uv(plan, config=truth.config, model=model, timeline=timeline)
+    a, b, c = base.copy(), base.copy(), base.copy()
+    add_file_signature(a, plan, config=truth.config, focus=model.focus, onsets=(onset,))
+    explicit = dataclasses.replace(truth.config, onset_shape="linear", preictal_mins=(10.0,))
+    add_file_signature(b, plan, config=explicit, focus=model.focus, onsets=(onset,), preictal_mins=(10.0,))
+    np.testing.assert_array_equal(a, b)
+    add_file_signature(c, plan, config=truth.config, focus=model.focus, onsets=(onset,), preictal_mins=(5.0,))
+    k = int((onset - 300 - plan.start_clock_s) * SFREQ)
+    np.testing.assert_array_equal(c[:, : k + 1], base[:, : k + 1])
+    assert SynthConfig().onset_shape == "linear"
+    generate_patient(tmp_path / "a", config=SynthConfig(**SPAN))
+    generate_patient(tmp_path / "b", config=SynthConfig(**SPAN, onset_shape="linear", preictal_mins=(10.0,)))
+    assert _digest(tmp_path / "a" / "chb01") == _digest(tmp_path / "b" / "chb01")
+
+
+def test_jittered_lengths_change_only_the_signature():
+    plain, _ = plan_truth(SynthConfig(hours=30, n_seizures=5, preictal_min=40, seed=2))
+    jit, _ = plan_truth(SynthConfig(hours=30, n_seizures=5, preictal_min=40, seed=2, preictal_jitter_min=15))
+    assert jit.files == plain.files and [s.onset_clock_s for s in jit.seizures] == [
+        s.onset_clock_s for s in plain.seizures
+    ]
+    assert jit.focus == plain.focus
+    assert all(s.preictal_min == 40.0 for s in plain.seizures)
+    lengths = [s.preictal_min for s in jit.seizures]
+    assert all(25.0 <= m <= 55.0 for m in lengths) and len(set(lengths)) == 5
+    again, _ = plan_truth(
+        SynthConfig(hours=30, n_seizures=5, preictal_min=40, seed=2, preictal_jitter_min=15)
+    )
+    assert [s.preictal_min for s in again.seizures] == lengths
+    assert json.loads(json.dumps(jit.to_dict()))["seizures"][0]["preictal_min"] == lengths[0]
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"onset_shape": "cubic"}, "onset_shape"),
+        ({"preictal_jitter_min": 30.0}, "preictal_jitter_min"),
+        ({"preictal_jitter_min": -1.0}, "preictal_jitter_min"),
+        ({"preictal_mins": (10.0, 20.0)}, "preictal_mins"),
+        ({"preictal_mins": (10.0, 0.0, 5.0, 5.0)}, "preictal_mins[1]"),
+        ({"preictal_mins": "10,20"}, "preictal_mins"),
+        ({"preictal_mins": (10.0,) * 4, "preictal_jitter_min": 5.0}, "preictal_jitter_min"),
+        ({"preictal_mins": (10.0, 10.0, 10.0, 400.0)}, "min_first_onset_h"),
+        (
+            {"preictal_min": 200.0, "preictal_jitter_min": 150.0, "min_first_onset_h": 5.0},
+            "min_first_onset_h",
+        ),
+        ({"like": "chb3"}, "like"),
+        ({"like": "chb03"}, "patient"),
+    ],
+)
+def test_shape_and_length_options_are_validated(kwargs, name):
+    with pytest.raises(ConfigError, match=re.escape(f"Invalid value for {name!r}")) as err:
+        SynthConfig(**kwargs)
+    assert "\n" not in str(err.value)
+    ok = SynthConfig(preictal_mins=[10, 20.5, 30, 40])
+    assert ok.preictal_mins == (10.0, 20.5, 30.0, 40.0)
