@@ -16,13 +16,16 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def _quickstart(work: Path, ns: dict) -> None:
-    assert (work / "run" / "report.md").is_file()
+    work = work / "quickstart"  # each notebook writes to its own folder
+    assert ns["WORK"] == work and (work / "run" / "report.md").is_file()
     assert {"report.md", "summary.json"} <= set(ns["written"])
     assert {r["preictal_min"] for r in ns["result"].pooled} == {30, 15}
 
 
 def _patient_analysis(work: Path, ns: dict) -> None:
+    work = work / "patient_analysis"
     run = ns["run"]
+    assert (run.result.opp_verdict, run.result.opp_min) == ("opp", 30)  # the planted answer
     assert run.out_dir == work / "run"
     assert run.synthetic is True and run.data_note.startswith("Synthetic patient")
     assert {f.preictal_min for f in run.result.folds} == {30, 15}

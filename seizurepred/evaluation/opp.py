@@ -12,25 +12,25 @@ the k-minute model of that fold (outputs averaged over repeats) is its mean outp
 output in the same number of recorded windows just before the band (``[SPH + k, SPH + k + w]`` where it is
 recorded; a gap between files is skipped, as gaps are excluded from time everywhere, reaching back at most one
 more band width): where a change begins at ``k``, the band rises above what precedes it. A band needs half its
-windows recorded (``min_band_coverage``); the contrast then compares as many windows on each side. The contrast is ranked among the same model's contrasts between
-adjacent stretches of width ``w`` on **reference EEG** (:mod:`seizurepred.evaluation.reference`: recorded EEG of
-the patient that no model trained on and that no label touches), at every position (a step of ``w / 4``). Neighbouring positions share
-most of their data, so the reference holds only about ``n`` independent contrasts (``n`` = the number of disjoint
-stretches of width ``w`` it holds); the seizure's p-value is ``(1 + n f) / (1 + n)`` with ``f`` the fraction of
-reference contrasts at least the seizure's (the smallest p-value is ``1 / (1 + n)``, however many positions are
-ranked). On outputs that jump between states held for 20-90 min (tests/evaluation/test_opp.py) this keeps the
-rate of naming a length on a null patient near alpha (at alpha 0.05 over 300 simulated patients: 5.3 % with the
-default correction, 6.3 % with Holm's, both within the binomial 95 % interval of 2.7-7.8 %;
-``benchmarks/selector_calibration.py``). The seizures' p-values are combined with Fisher's statistic, whose null
-distribution (independent seizures,
-each p uniform on its grid) is drawn by Monte Carlo (seeded). This is a seizure-time surrogate test (Andrzejak et
-al. 2003) on the model output.
+windows recorded (``min_band_coverage``); the contrast then compares as many windows on each side. No band or
+stretch before it may lie in an earlier seizure or its postictal exclusion (``label.postictal_exclusion_min``):
+such a seizure is not tested for that length (``n_postictal``).
 
-Why a contrast and not the band's level: a model's output drifts with slow changes of state (sleep, wakefulness,
-amplitude), so the *level* of a band depends on the state the patient was in; reference EEG of a few hours holds
-few states, and ranking a level among them is overconfident (on the benchmark's null patients a level test named
-a length in 2 of 8). A contrast between adjacent stretches cancels the slow state, and contrasts of reference EEG
-are many and nearly independent.
+The contrast is ranked among the same model's contrasts between adjacent stretches on **reference EEG**
+(:mod:`seizurepred.evaluation.reference`: recorded EEG no fold trained or tested on), at every position (a step
+of a quarter band). Neighbouring positions share data and a contrast spans two bands' worth of EEG, so the
+reference holds ``n`` independent contrasts (disjoint runs of ``2 w``); the seizure's p-value is the rank
+``(1 + ceil(n f)) / (1 + n)``, ``f`` the fraction of reference contrasts at least the seizure's. **Every fold ranks
+among the same reference EEG**, so the seizures' p-values are positively dependent (a reference whose contrasts
+happen to run low makes every seizure look high at once); Fisher's statistic is therefore referred to the joint
+null of a shared reference (:func:`~seizurepred.evaluation.opp_null.combined_p`), not to independent seizures:
+with 3 seizures and 3 reference contrasts all three top the reference with probability 1/20, not 1/64. The
+smallest p-value the data can give (``p_floor``) is known in advance; a length whose floor exceeds alpha, or with
+fewer than ``min_seizures`` testable seizures, is **not tested** and says why. On null outputs over the geometry
+of the paper's 19 CHB-MIT cases (``benchmarks/selector_calibration.py``) a length is named on 2.8 % of patients
+(95 % CI 2.3-3.3 %) at alpha 0.05. This is a seizure-time surrogate test (Andrzejak et al. 2003) on the output.
+
+A contrast, not the band's level: the output drifts with slow states (sleep, wakefulness); adjacent stretches cancel them.
 
 Decision: which lengths' bands are *null* (no change there) is not arbitrary. A change that begins ``L`` minutes
 before onset leaves every band beyond ``L`` null and raises the bands from ``L`` toward onset, so the null bands
@@ -41,18 +41,17 @@ band from ``k_j`` on holds a change". The lengths are tested by the **closed tes
 (``p_m`` alone at ``alpha`` for the last). The adjusted p of a length is the largest local p-value up to it
 (:func:`adjust_sequence`). A length that cannot be tested (too few seizures with its band recorded) is left out of
 the order; which those are depends on the recordings, not on the outputs. The OPP is the **longest** significant
-length; none: **no preictal period found**.
+length; none: **no preictal period found** when some length was tested, **not testable** when none could be.
 
-Guarantee: naming a length longer than the truth needs ``U`` of the first null band rejected, and naming any
-length on a patient without a preictal change needs ``U_1`` rejected; every member of those sets is null, so each
-happens with probability at most ``alpha``, whatever the dependence between the lengths' tests (closed testing,
-Marcus et al. 1976; with ``first_weight = 1`` it is the fixed-sequence procedure, Maurer et al. 1995). Its errors
-are toward *shorter* lengths or none: a shorter band that fails stops the order unless a longer length's p-value
-is small enough for the tenth of ``alpha`` kept for it (an output that saturates near onset can leave the
-shortest band without contrast; ``tests/evaluation/test_opp.py``). ``correction="holm"`` (Holm's step-down
-procedure, every length a candidate of its own, valid without the ordering) is kept as an option; on the OPP
-benchmark (``benchmarks/bench_opp.py``) its multiplicity factor cost answers whose bands were significant at
-``alpha`` in order (README, "OPP recovery benchmark").
+Guarantee, as it truly is: on a patient without a preictal change, a length is named with probability at most
+alpha; with a change, the test names a length whose band lies *wholly* closer to onset than the change's true
+start (``lo`` of the band beyond the truth) with probability at most alpha, whatever the dependence between the
+lengths' tests (closed testing, Marcus et al. 1976; ``first_weight = 1`` is the fixed sequence, Maurer et al.
+1995). It does *not* promise the grid length at or beyond the truth: a change that begins between two swept lengths
+or rises slowly at first is often named one length short (a 40-min change as 30 or 45). The report therefore gives
+the OPP as an interval of start times (:func:`opp_interval`). ``correction="holm"`` (Holm's step-down procedure,
+valid without the ordering) is kept as an option. Verdicts: ``"opp"``, ``"no_change"`` (tested, none significant)
+or ``"not_testable"`` (:func:`verdict`).
 """
 
 from __future__ import annotations
@@ -66,23 +65,21 @@ import numpy as np
 
 from seizurepred._validate import check_number, check_option
 from seizurepred.evaluation.continuous import ContinuousOutput
+from seizurepred.evaluation.opp_null import _touches, combined_p, postictal_spans
 from seizurepred.evaluation.reference import ReferenceOutput
 
 __all__ = [
-    "NO_OPP",
-    "LengthEvidence",
-    "SelectorOptions",
-    "adjust",
-    "adjust_holm",
-    "adjust_sequence",
-    "band_evidence",
-    "bands",
-    "explain",
-    "select_opp",
+    "NO_OPP", "NOT_TESTABLE", "LengthEvidence", "SelectorOptions", "adjust", "adjust_holm", "adjust_sequence",
+    "band_evidence", "bands", "combined_p", "explain", "format_p", "opp_interval", "postictal_spans", "select_opp",
+    "verdict",
 ]
 
-#: Criterion reported when no length is better than chance.
+#: Criterion reported when lengths were tested and none is better than chance (verdict ``"no_change"``).
 NO_OPP = "no preictal period found"
+#: Criterion reported when no length could be tested (verdict ``"not_testable"``): not evidence of absence.
+NOT_TESTABLE = "not testable"
+#: The three verdicts of the selector (``summary.json`` key ``opp_verdict``).
+VERDICTS = ("opp", "no_change", "not_testable")
 CRITERION = "preictal-band test"
 #: Corrections for the lengths tried, and how reports name them.
 CORRECTIONS = {"sequence": "ordered closed test, shortest first", "holm": "Holm-adjusted"}
@@ -110,6 +107,12 @@ class SelectorOptions:
     first_weight : float
         With ``correction="sequence"``: the share of ``alpha`` each step spends on its own length (the rest on the
         longer ones; 1 = the plain fixed sequence).
+    support_quantile : float
+        A seizure *supports* a length when its contrast lies above this quantile of its reference contrasts
+        (reported as ``n_support``; not used by the test).
+    rule_out : float
+        A band beyond the OPP rules a change out when the upper end of its contrast's 95 % interval lies below this
+        share of the OPP band's contrast (:func:`opp_interval`; the interval, not the test).
     """
 
     alpha: float = 0.05
@@ -119,6 +122,8 @@ class SelectorOptions:
     n_null: int = 20000
     correction: str = "sequence"
     first_weight: float = 0.9
+    support_quantile: float = 0.9
+    rule_out: float = 0.5
 
     def __post_init__(self) -> None:
         check_number("alpha", self.alpha, min_value=0.0, max_value=1.0, inclusive_min=False)
@@ -128,6 +133,8 @@ class SelectorOptions:
         check_number("n_null", self.n_null, min_value=100, integer=True)
         check_option("correction", self.correction, CORRECTIONS)
         check_number("first_weight", self.first_weight, min_value=0.0, max_value=1.0, inclusive_min=False)
+        check_number("support_quantile", self.support_quantile, min_value=0.5, max_value=1.0, inclusive_max=False)
+        check_number("rule_out", self.rule_out, min_value=0.0, max_value=1.0, inclusive_min=False)
 
 
 @dataclass(frozen=True)
@@ -135,8 +142,17 @@ class LengthEvidence:
     """The selector's evidence for one preictal length (minutes before onset; p-values one-sided).
 
     ``band_mean`` and ``before_mean`` are the mean outputs in the band and in the stretch just before it, averaged
-    over the seizures tested; ``contrast`` their mean difference; ``reference_sd`` the spread (SD) of the
-    reference contrasts. ``per_seizure`` holds ``(seizure_id, contrast, n_independent_reference_contrasts, p)``.
+    over the seizures tested; ``contrast`` their mean difference (the effect size, in output units) with
+    ``contrast_lo``/``contrast_hi`` its 95 % interval (the mean contrast +- 1.96 reference SD / sqrt(seizures): the
+    reference contrasts are the noise of one contrast of this width); ``reference_sd`` the spread (SD) of the
+    reference contrasts. ``n_support`` counts the seizures whose contrast lies above
+    ``SelectorOptions.support_quantile`` of their reference contrasts. ``p_floor`` is the smallest combined
+    p-value these seizures and this much reference EEG can give (all seizures above every reference contrast); a
+    ``p_value`` at it is a bound, printed ``<= p_floor``. ``testable`` is False (``p_value`` NaN, ``reason`` says
+    why) when too few seizures have the band, the stretch before it and reference EEG, or when ``p_floor`` exceeds
+    ``alpha``. ``n_postictal`` counts the seizures left out because the band or the stretch before it lies within
+    the postictal exclusion after an earlier seizure. ``per_seizure`` holds ``(seizure_id, contrast,
+    n_independent_reference_contrasts, p)``.
     """
 
     preictal_min: int
@@ -152,6 +168,22 @@ class LengthEvidence:
     significant: bool
     reason: str = ""
     per_seizure: tuple[tuple[int, float, int, float], ...] = ()
+    p_floor: float = math.nan
+    contrast_lo: float = math.nan
+    contrast_hi: float = math.nan
+    n_support: int = 0
+    n_postictal: int = 0
+    n_reference_contrasts: int = 0
+
+    @property
+    def testable(self) -> bool:
+        """Whether the length was tested (a finite ``p_value``)."""
+        return math.isfinite(self.p_value)
+
+    @property
+    def at_floor(self) -> bool:
+        """Whether ``p_value`` is at the smallest value the data can give (a bound, not an estimate)."""
+        return self.testable and math.isfinite(self.p_floor) and self.p_value <= self.p_floor * (1 + 1e-9)
 
     def as_row(self) -> dict:
         """A flat row for tables."""
@@ -160,13 +192,20 @@ class LengthEvidence:
             "band_lo_min": self.band_lo_min,
             "band_hi_min": self.band_hi_min,
             "n_seizures": self.n_seizures,
+            "n_support": self.n_support,
+            "n_postictal": self.n_postictal,
+            "n_reference_contrasts": self.n_reference_contrasts,
             "band_mean": self.band_mean,
             "before_mean": self.before_mean,
             "contrast": self.contrast,
+            "contrast_lo": self.contrast_lo,
+            "contrast_hi": self.contrast_hi,
             "reference_sd": self.reference_sd,
             "p_value": self.p_value,
+            "p_floor": self.p_floor,
             "p_corrected": self.p_corrected,
             "significant": self.significant,
+            "testable": self.testable,
             "reason": self.reason,
         }
 
@@ -177,11 +216,13 @@ def bands(preictal_mins: Sequence[int], *, sph_min: float = 0.0) -> dict[int, tu
     return {k: (sph_min + (ks[i - 1] if i else 0.0), sph_min + k) for i, k in enumerate(ks)}
 
 
-def _band_and_before(cont: ContinuousOutput, lo: float, hi: float, coverage: float) -> tuple[float, float, int]:
-    """``(band mean, before mean, n)``: the mean output of the ``n`` windows inside ``[lo, hi]`` minutes before
-    onset and of the ``n`` recorded windows just before them (gaps skipped, reaching back at most one band width
-    beyond the stretch of equal length). NaN means when the band holds under ``coverage`` of its windows or the
-    EEG before it is not recorded."""
+def _band_and_before(
+    cont: ContinuousOutput, lo: float, hi: float, coverage: float
+) -> tuple[float, float, int, float]:
+    """``(band mean, before mean, n, reach)``: the mean output of the ``n`` windows inside ``[lo, hi]`` minutes
+    before onset and of the ``n`` recorded windows just before them (gaps skipped, reaching back at most one band
+    width beyond the stretch of equal length); ``reach`` is how far before onset (minutes) the earliest of them
+    ends. NaN means when the band holds under ``coverage`` of its windows or the EEG before it is not recorded."""
     w_min = cont.window_s / 60.0
     order = np.argsort(cont.times_min_before_onset, kind="stable")
     t = cont.times_min_before_onset[order]  # window starts, nearest to onset first
@@ -190,20 +231,12 @@ def _band_and_before(cont: ContinuousOutput, lo: float, hi: float, coverage: flo
     n = int(np.count_nonzero(inside))
     n_full = int(round((hi - lo) / w_min))
     if n == 0 or n < coverage * n_full:
-        return math.nan, math.nan, n
-    earlier = probs[(t - w_min >= hi - 1e-9) & (t <= hi + 2.0 * (hi - lo) + 1e-9)][:n]
+        return math.nan, math.nan, n, hi
+    mask = (t - w_min >= hi - 1e-9) & (t <= hi + 2.0 * (hi - lo) + 1e-9)
+    earlier, t_earlier = probs[mask][:n], t[mask][:n]
     if earlier.size < n:
-        return math.nan, math.nan, n
-    return float(probs[inside].mean()), float(earlier.mean()), n
-
-
-def _fisher_p(p: np.ndarray, n_ref: np.ndarray, n_null: int, seed: int) -> float:
-    """Monte Carlo p-value of Fisher's statistic for discrete-uniform p-values on grids ``1/(n+1) .. 1``."""
-    stat = -2.0 * np.log(p).sum()
-    rng = np.random.default_rng([seed, p.size, int(n_ref.sum())])
-    j = rng.integers(0, n_ref + 1, size=(n_null, p.size))
-    null = -2.0 * np.log((1.0 + j) / (1.0 + n_ref)).sum(axis=1)
-    return float((1.0 + np.count_nonzero(null >= stat - 1e-9)) / (1.0 + n_null))
+        return math.nan, math.nan, n, hi
+    return float(probs[inside].mean()), float(earlier.mean()), n, float(t_earlier[-1])
 
 
 def band_evidence(
@@ -214,6 +247,7 @@ def band_evidence(
     *,
     options: SelectorOptions = SelectorOptions(),
     seed: int = 0,
+    excluded: Mapping[int, Sequence[tuple[float, float]]] | None = None,
 ) -> LengthEvidence:
     """The band test of one length over its held-out seizures.
 
@@ -230,51 +264,67 @@ def band_evidence(
     options : SelectorOptions
     seed : int
         Seed of the Monte Carlo null.
+    excluded : mapping of int to sequence of (lo, hi) or None
+        Held-out seizure -> stretches in minutes before its onset that no band or stretch before it may touch
+        (the postictal exclusion after earlier seizures; :func:`postictal_spans`). Such seizures are not tested
+        for this length (counted in ``n_postictal``).
 
     Returns
     -------
     LengthEvidence
-        ``p_value`` NaN (with ``reason``) when fewer than ``options.min_seizures`` seizures can be tested.
+        ``p_value`` NaN (with ``reason``) when the length cannot be tested (see :class:`LengthEvidence`).
     """
     lo, hi = band
     rows, means, sds = [], [], []
+    dropped = {"band": 0, "postictal": 0, "reference": 0}
+    n_support = 0
     for sid in sorted(records):
         ref = references.get(sid)
-        if ref is None:
+        band_m, before_m, n_band, reach = _band_and_before(records[sid], lo, hi, options.min_band_coverage)
+        if not (math.isfinite(band_m) and math.isfinite(before_m)):
+            dropped["band"] += 1
             continue
-        band_m, before_m, n_band = _band_and_before(records[sid], lo, hi, options.min_band_coverage)
-        n_win = max(n_band, 1)
-        null = ref.local_contrasts(n_win, step=max(n_win // 4, 1))
-        n_eff = ref.n_disjoint(n_win)
-        if not (math.isfinite(band_m) and math.isfinite(before_m)) or null.size == 0 or n_eff == 0:
+        if excluded and _touches(excluded.get(sid, ()), lo, reach):
+            dropped["postictal"] += 1
+            continue
+        null = ref.local_contrasts(n_band, step=max(n_band // 4, 1)) if ref is not None else np.empty(0)
+        n_eff = ref.n_contrasts(n_band) if ref is not None else 0
+        if null.size == 0 or n_eff == 0:
+            dropped["reference"] += 1
             continue
         d = band_m - before_m
         tail = np.count_nonzero(null >= d - 1e-12) / null.size
-        p = (1.0 + n_eff * tail) / (1.0 + n_eff)
+        p = (1.0 + math.ceil(n_eff * tail - 1e-9)) / (1.0 + n_eff)  # on the grid its null assumes
         rows.append((int(sid), d, int(n_eff), float(p)))
         means.append((band_m, before_m))
         sds.append(float(null.std()))
-    base = dict(preictal_min=int(k), band_lo_min=float(lo), band_hi_min=float(hi), n_seizures=len(rows))
+        n_support += bool(d > np.quantile(null, options.support_quantile))
+    n_ref = int(min((r[2] for r in rows), default=0))
+    base = dict(preictal_min=int(k), band_lo_min=float(lo), band_hi_min=float(hi), n_seizures=len(rows),
+                n_postictal=dropped["postictal"], n_reference_contrasts=n_ref)  # fmt: skip
+    nan = math.nan
+    untested = dict(band_mean=nan, before_mean=nan, contrast=nan, reference_sd=nan, p_value=nan, p_corrected=nan,
+                    significant=False, per_seizure=tuple(rows))  # fmt: skip
     if len(rows) < options.min_seizures:
-        why = (
-            f"{len(rows)} held-out seizure(s) with the band {lo:g}-{hi:g} min before onset and the stretch before it "
-            f"recorded, and reference EEG to compare with (need {options.min_seizures})"
-        )
-        nan = math.nan
-        return LengthEvidence(**base, band_mean=nan, before_mean=nan, contrast=nan, reference_sd=nan, p_value=nan,
-                              p_corrected=nan, significant=False, reason=why, per_seizure=tuple(rows))  # fmt: skip
-    p = _fisher_p(np.array([r[3] for r in rows]), np.array([r[2] for r in rows]), options.n_null, seed)
-    return LengthEvidence(
-        **base,
-        band_mean=float(np.mean([m[0] for m in means])),
-        before_mean=float(np.mean([m[1] for m in means])),
-        contrast=float(np.mean([r[1] for r in rows])),
-        reference_sd=float(np.mean(sds)),
-        p_value=p,
-        p_corrected=p,
-        significant=p <= options.alpha,
-        per_seizure=tuple(rows),
-    )
+        parts = [f"{len(rows)} held-out seizure(s) testable (need {options.min_seizures})"]
+        parts += [f"{n} {what}" for what, n in (
+            ("without the band and the stretch before it recorded", dropped["band"]),
+            ("with the band or the stretch before it in an earlier seizure's postictal exclusion", dropped["postictal"]),
+            ("without reference EEG to compare with", dropped["reference"])) if n]  # fmt: skip
+        return LengthEvidence(**base, **untested, reason="; ".join(parts))
+    p_arr, n_arr = np.array([r[3] for r in rows]), np.array([r[2] for r in rows])
+    p, floor = combined_p(p_arr, n_arr, options.n_null, seed)
+    contrast, sd = float(np.mean([r[1] for r in rows])), float(np.mean(sds))
+    half = 1.96 * sd / math.sqrt(len(rows))
+    effect = dict(band_mean=float(np.mean([m[0] for m in means])), before_mean=float(np.mean([m[1] for m in means])),
+                  contrast=contrast, reference_sd=sd, per_seizure=tuple(rows), p_floor=floor,
+                  contrast_lo=contrast - half, contrast_hi=contrast + half, n_support=n_support)  # fmt: skip
+    if floor > options.alpha:
+        why = (f"p-value floor {floor:.2g} above alpha {options.alpha:g}: {len(rows)} seizure(s) against "
+               f"{n_ref} independent reference contrast(s) of {2 * (hi - lo):g} min")  # fmt: skip
+        return LengthEvidence(**base, **{**effect, "p_value": nan, "p_corrected": nan, "significant": False},
+                              reason=why)  # fmt: skip
+    return LengthEvidence(**base, **effect, p_value=p, p_corrected=p, significant=p <= options.alpha)
 
 
 def _with_adjusted(evidence: Sequence[LengthEvidence], adjusted: dict[int, float], alpha: float) -> list[LengthEvidence]:
@@ -335,11 +385,64 @@ def adjust(evidence: Sequence[LengthEvidence], options: SelectorOptions = Select
 
 
 def select_opp(evidence: Sequence[LengthEvidence]) -> tuple[int | None, str]:
-    """``(opp_min, criterion)``: the longest length with a significant band, else ``(None, NO_OPP)``."""
+    """``(opp_min, criterion)``: the longest length with a significant band, else ``(None, NO_OPP)`` when some
+    length was tested, ``(None, NOT_TESTABLE)`` when none could be."""
     hits = [e.preictal_min for e in evidence if e.significant]
     if hits:
         return max(hits), CRITERION
-    return None, NO_OPP
+    if any(e.testable for e in evidence):
+        return None, NO_OPP
+    return None, NOT_TESTABLE
+
+
+def verdict(evidence: Sequence[LengthEvidence]) -> tuple[str, str]:
+    """``(verdict, reason)``: ``"opp"`` (a length is significant), ``"no_change"`` (lengths were tested and none
+    is) or ``"not_testable"`` (none could be tested); ``reason`` names the lengths not tested and why."""
+    untested = "; ".join(f"{e.preictal_min} min: {e.reason}" for e in sorted(evidence, key=lambda e: e.preictal_min)
+                         if not e.testable)  # fmt: skip
+    if any(e.significant for e in evidence):
+        return "opp", (f"not tested: {untested}" if untested else "")
+    if any(e.testable for e in evidence):
+        tested = ", ".join(str(e.preictal_min) for e in sorted(evidence, key=lambda e: e.preictal_min) if e.testable)
+        return "no_change", f"tested {tested} min; none significant" + (f"; not tested: {untested}" if untested else "")
+    return "not_testable", untested or "no length was swept"
+
+
+def opp_interval(
+    evidence: Sequence[LengthEvidence], opp: int | None, *, rule_out: float = 0.5
+) -> tuple[float, float | None] | None:
+    """Where the evidence puts the start of the change, in minutes before onset: ``(lo, hi)``; ``None`` without
+    an OPP.
+
+    ``lo`` is the start of the OPP's band. Naming a length whose band lies wholly closer to onset than the true
+    start is the error the ordered test controls (probability <= alpha), so the change begins further from onset
+    than ``lo``. Beyond the OPP, a band without a *significant* change is no proof of none (a change's first
+    minutes are weak; a slow start is missed), so the interval runs on through every longer band whose contrast
+    could still be ``rule_out`` times the OPP band's (the upper end of its 95 % interval reaches that), and
+    through the first band where it could not: that band can hold the faint first minutes. ``hi`` is None
+    (unbounded) when no band up to the longest swept rules a change out, or one on the way could not be tested.
+    """
+    if opp is None:
+        return None
+    ordered = sorted(evidence, key=lambda e: e.preictal_min)
+    i = next(j for j, e in enumerate(ordered) if e.preictal_min == opp)
+    size = rule_out * ordered[i].contrast
+    for e in ordered[i + 1 :]:
+        if not e.testable or not math.isfinite(e.contrast_hi):
+            return float(ordered[i].band_lo_min), None
+        if e.contrast_hi < size:
+            return float(ordered[i].band_lo_min), float(e.band_hi_min)
+    return float(ordered[i].band_lo_min), None
+
+
+def format_p(e: LengthEvidence, *, raw: bool = False) -> str:
+    """The adjusted (or ``raw``) p-value as reports print it: ``<= v`` when the length's p-value is at the smallest
+    value its seizures and reference EEG can give (:attr:`LengthEvidence.at_floor`: a finer reference could give
+    less), ``not tested`` when NaN."""
+    v = e.p_value if raw else e.p_corrected
+    if not math.isfinite(v):
+        return "not tested"
+    return f"<= {v:.2g}" if e.at_floor else f"{v:.2g}"
 
 
 def explain(evidence: Sequence[LengthEvidence], opp: int | None, paper_opp: int | None) -> str:
@@ -350,16 +453,24 @@ def explain(evidence: Sequence[LengthEvidence], opp: int | None, paper_opp: int 
 
     def band(k: int) -> str:
         e = by_k[k]
-        return f"{e.band_lo_min:g}-{e.band_hi_min:g} min before onset (adjusted p = {e.p_corrected:.2g})"
+        return f"{e.band_lo_min:g}-{e.band_hi_min:g} min before onset (adjusted p {_p_words(e)})"
 
+    paper = f"paper CIOPR would pick {paper_opp} min" if paper_opp is not None else "paper CIOPR picks none"
+    if opp is None and not any(e.testable for e in evidence):
+        return f"No length could be tested against reference EEG, so the data cannot say; {paper}."
     if opp is None:
         tested = [e for e in evidence if math.isfinite(e.p_corrected)]
         best = min(tested, key=lambda e: e.p_corrected, default=None)
-        tail = f"; the smallest adjusted p is {best.p_corrected:.2g} ({best.preictal_min} min)" if best else ""
-        paper = f"paper CIOPR would pick {paper_opp} min" if paper_opp is not None else "paper CIOPR picks none"
+        tail = f"; the smallest adjusted p is {_p_words(best)} ({best.preictal_min} min)" if best else ""
         return f"No length's model beats reference EEG in its band{tail}, so no OPP is named; {paper}."
     if paper_opp is None:
         return f"Paper CIOPR names no OPP (no eligible seizure); the band test finds a change from {band(opp)}."
+    if paper_opp in by_k and paper_opp > opp and not by_k[paper_opp].testable:
+        return (
+            f"Paper CIOPR picks {paper_opp} min, but its band {by_k[paper_opp].band_lo_min:g}-"
+            f"{by_k[paper_opp].band_hi_min:g} min before onset could not be tested ({by_k[paper_opp].reason}); "
+            f"the band test shows a change only from {band(opp)}."
+        )
     if paper_opp in by_k and paper_opp > opp:
         return (
             f"Paper CIOPR picks {paper_opp} min, but its model's output in {band(paper_opp)} is no different "
@@ -369,3 +480,9 @@ def explain(evidence: Sequence[LengthEvidence], opp: int | None, paper_opp: int 
         f"Paper CIOPR picks {paper_opp} min, but the {opp}-min model's output is already raised "
         f"{band(opp)}, so the change begins before {paper_opp} min."
     )
+
+
+def _p_words(e: LengthEvidence) -> str:
+    """``"= 0.034"`` or ``"<= 0.0002"`` (at the floor) for sentences."""
+    text = format_p(e)
+    return text if text.startswith("<=") else f"= {text}"

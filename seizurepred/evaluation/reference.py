@@ -16,21 +16,68 @@ With the paper's distances (interictal >= 4 h before onsets) this is, before eac
 ``240 - margin`` to ``longest + SPH + margin`` minutes before onset (2.5 h with lengths up to 60 min and a 15 min
 margin). Windows are cut from the start of each piece, back to back; pieces a few seconds apart (consecutive files)
 form one stretch.
+
+**Held-out interictal EEG.** Real CHB-MIT cases are recorded in short files around their seizures, and that
+stretch is often missing: with the paper's labels chb03, chb11, chb19 and chb23 have none at all, and half of the
+paper's 19 cases have under 3 h (``benchmarks/selector_calibration.py --geometry``). So the reference is topped
+up from the interictal pool (:class:`ReferenceOptions`, the ``[reference]`` table): blocks of ``block_min``
+minutes, spread evenly over the interictal EEG, are held out from the training and test data of *every* fold
+(with ``margin_min`` of interictal EEG on each side dropped too) until the reference holds ``target_h`` hours, or
+``max_fraction`` of the interictal hours is held out. No fold's model has seen those blocks, so they are reference
+EEG in the sense above; which blocks they are is a function of the manifest and the config alone
+(:func:`holdout_blocks`), the same in every fold, executor and process.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from seizurepred._validate import check_number
+from seizurepred._validate import check_number, check_option
 from seizurepred.evaluation.continuous import WindowPlan
 from seizurepred.io.manifest import Manifest
 from seizurepred.labels.segments import LabelConfig, label_segments
 
-__all__ = ["ReferenceOutput", "reference_pieces", "reference_windows"]
+__all__ = ["ReferenceOptions", "ReferenceOutput", "holdout_blocks", "reference_pieces", "reference_windows"]
+
+#: A clock span ``(start_clock_s, stop_clock_s)``.
+Span = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class ReferenceOptions:
+    """Which interictal EEG is held out from every fold as the OPP selector's reference (the ``[reference]`` table).
+
+    Attributes
+    ----------
+    holdout : {"auto", "off"}
+        ``"auto"``: top the natural reference up to ``target_h`` with held-out interictal blocks; ``"off"``: the
+        natural reference alone (the behaviour before 0.3).
+    target_h : float
+        Hours of reference EEG wanted (natural + held out).
+    max_fraction : float
+        Largest share of the interictal hours held out.
+    block_min : float
+        Length of one held-out block in minutes (blocks shorter than this, at the ends of files, are not used).
+    margin_min : float
+        Interictal EEG dropped on each side of a held-out block (neither trained on nor reference).
+    """
+
+    holdout: str = "auto"
+    target_h: float = 6.0
+    max_fraction: float = 0.25
+    block_min: float = 60.0
+    margin_min: float = 10.0
+
+    def __post_init__(self) -> None:
+        check_option("holdout", self.holdout, ("auto", "off"))
+        check_number("target_h", self.target_h, min_value=0.0)
+        check_number("max_fraction", self.max_fraction, min_value=0.0, max_value=0.9)
+        check_number("block_min", self.block_min, min_value=1.0)
+        check_number("margin_min", self.margin_min, min_value=0.0)
 
 
 def _subtract(spans: list[tuple[float, float]], cuts: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -39,8 +86,93 @@ def _subtract(spans: list[tuple[float, float]], cuts: Sequence[tuple[float, floa
     return spans
 
 
+def _natural_spans(
+    manifest: Manifest, label: LabelConfig, longest_preictal_min: float, margin_min: float
+) -> list[Span]:
+    """Clock spans of recorded EEG that no label touches (the natural reference; module docstring)."""
+    margin = margin_min * 60.0
+    segments = label_segments(manifest, config=label)
+    cuts = [(iv.start_clock_s - margin, iv.stop_clock_s + margin) for iv in segments.interictal]
+    before = (longest_preictal_min + label.sph_min) * 60.0 + margin
+    after = label.interictal_after_end_min * 60.0
+    for ev in manifest.seizures:
+        if ev.onset_clock_s is not None:
+            cuts.append((ev.onset_clock_s - before, ev.offset_clock_s + after))
+    out: list[Span] = []
+    for rec in sorted((r for r in manifest.recordings if r.has_times), key=lambda r: r.start_clock_s):
+        out += _subtract([(rec.start_clock_s, rec.end_clock_s)], cuts)
+    return out
+
+
+def holdout_blocks(
+    manifest: Manifest,
+    *,
+    label: LabelConfig,
+    longest_preictal_min: float,
+    margin_min: float = 15.0,
+    options: ReferenceOptions = ReferenceOptions(),
+) -> tuple[Span, ...]:
+    """Interictal blocks held out from every fold as reference EEG (see the module docstring).
+
+    Parameters
+    ----------
+    manifest : Manifest
+        The patient.
+    label : LabelConfig
+        The labelling (interictal distances and SPH).
+    longest_preictal_min : float
+        The longest swept preictal length in minutes.
+    margin_min : float
+        The natural reference's distance from labelled stretches (``[selector] margin_min``).
+    options : ReferenceOptions
+        How much to hold out.
+
+    Returns
+    -------
+    tuple of (start_clock_s, stop_clock_s)
+        Whole blocks of ``options.block_min`` within interictal intervals, in clock order, evenly spread over the
+        candidate blocks; empty with ``holdout="off"`` or when the natural reference already holds ``target_h``.
+    """
+    check_number("longest_preictal_min", longest_preictal_min, min_value=0.0, inclusive_min=False)
+    if options.holdout == "off":
+        return ()
+    natural_h = sum(b - a for a, b in _natural_spans(manifest, label, longest_preictal_min, margin_min)) / 3600.0
+    segments = label_segments(manifest, config=label)
+    block_s, margin_s = options.block_min * 60.0, options.margin_min * 60.0
+    n_need = math.ceil(max(0.0, options.target_h - natural_h) * 3600.0 / block_s - 1e-9)
+    n_cap = int(options.max_fraction * segments.interictal_hours * 3600.0 / block_s + 1e-9)
+    stretches: list[list[float]] = []  # interictal intervals of consecutive files (gaps <= 60 s) form one stretch
+    for iv in segments.interictal:
+        if stretches and iv.start_clock_s - stretches[-1][1] <= 60.0:
+            stretches[-1][1] = max(stretches[-1][1], iv.stop_clock_s)
+        else:
+            stretches.append([iv.start_clock_s, iv.stop_clock_s])
+    candidates: list[Span] = []
+    for a, b in stretches:  # a block keeps margin_s of interictal EEG on each side for the cut
+        lo, hi = a + margin_s, b - margin_s
+        n_fit = int((hi - lo) // (block_s + 2 * margin_s)) + int((hi - lo) % (block_s + 2 * margin_s) >= block_s)
+        candidates += [(lo + j * (block_s + 2 * margin_s), lo + j * (block_s + 2 * margin_s) + block_s)
+                       for j in range(max(n_fit, 0))]  # fmt: skip
+    n = min(n_need, n_cap, len(candidates))
+    if n <= 0:
+        return ()
+    picks = np.unique(np.round(np.linspace(0, len(candidates) - 1, n)).astype(int))
+    return tuple(candidates[i] for i in picks)
+
+
+def holdout_cuts(blocks: Sequence[Span], options: ReferenceOptions = ReferenceOptions()) -> tuple[Span, ...]:
+    """Clock spans taken from every fold's interictal data for ``blocks``: each block widened by ``margin_min``."""
+    m = options.margin_min * 60.0
+    return tuple((a - m, b + m) for a, b in blocks)
+
+
 def reference_pieces(
-    manifest: Manifest, *, label: LabelConfig, longest_preictal_min: float, margin_min: float = 15.0
+    manifest: Manifest,
+    *,
+    label: LabelConfig,
+    longest_preictal_min: float,
+    margin_min: float = 15.0,
+    holdout: Sequence[Span] = (),
 ) -> list[tuple[str, float, float]]:
     """Recorded pieces of reference EEG (see the module docstring).
 
@@ -54,6 +186,8 @@ def reference_pieces(
         The longest swept preictal length in minutes.
     margin_min : float
         Distance kept from every labelled stretch.
+    holdout : sequence of (start_clock_s, stop_clock_s)
+        Interictal blocks held out from every fold (:func:`holdout_blocks`), added to the reference.
 
     Returns
     -------
@@ -62,18 +196,13 @@ def reference_pieces(
     """
     check_number("longest_preictal_min", longest_preictal_min, min_value=0.0, inclusive_min=False)
     check_number("margin_min", margin_min, min_value=0.0)
-    margin = margin_min * 60.0
-    segments = label_segments(manifest, config=label)
-    cuts = [(iv.start_clock_s - margin, iv.stop_clock_s + margin) for iv in segments.interictal]
-    before = (longest_preictal_min + label.sph_min) * 60.0 + margin
-    after = label.interictal_after_end_min * 60.0
-    for ev in manifest.seizures:
-        if ev.onset_clock_s is not None:
-            cuts.append((ev.onset_clock_s - before, ev.offset_clock_s + after))
+    spans = sorted(_natural_spans(manifest, label, longest_preictal_min, margin_min) + [tuple(b) for b in holdout])
     out = []
     for rec in sorted((r for r in manifest.recordings if r.has_times), key=lambda r: r.start_clock_s):
-        for a, b in _subtract([(rec.start_clock_s, rec.end_clock_s)], cuts):
-            out.append((rec.file_name, a - rec.start_clock_s, b - rec.start_clock_s))
+        for a, b in spans:
+            lo, hi = max(a, rec.start_clock_s), min(b, rec.end_clock_s)
+            if hi > lo:
+                out.append((rec.file_name, lo - rec.start_clock_s, hi - rec.start_clock_s))
     return out
 
 
@@ -155,6 +284,12 @@ class ReferenceOutput:
         check_number("n_windows", n_windows, min_value=1, integer=True)
         _, counts = np.unique(self.piece, return_counts=True)
         return int(np.sum(counts // n_windows))
+
+    def n_contrasts(self, n_windows: int) -> int:
+        """How many disjoint *contrasts* of ``n_windows`` windows (each spans ``2 n_windows``: a stretch and the
+        stretch before it) the pieces hold: the effective number of independent reference contrasts."""
+        check_number("n_windows", n_windows, min_value=1, integer=True)
+        return self.n_disjoint(2 * n_windows)
 
     def local_contrasts(self, n_windows: int, *, step: int = 1) -> np.ndarray:
         """Mean of ``n_windows`` windows minus the mean of the ``n_windows`` just before them, at every position

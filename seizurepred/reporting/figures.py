@@ -214,10 +214,12 @@ def _contrast_panel(ax, ev, opp_min) -> None:
     ax.plot(x, contrast, "D", color="C3", label="held-out seizures")
     top = float(np.nanmax(np.r_[contrast, 2.0 * sd, 0.05]))
     for i, e in enumerate(ev):
+        p = e["p_corrected"]
+        at_floor = math.isfinite(e.get("p_floor", math.nan)) and e["p_value"] <= e["p_floor"] * (1 + 1e-9)
         text = (
             "not tested"
-            if e.get("reason")
-            else f"p={e['p_corrected']:.2g}" + (" *" if e["significant"] else "")
+            if not math.isfinite(p)
+            else (f"p<={p:.2g}" if at_floor else f"p={p:.2g}") + (" *" if e["significant"] else "")
         )
         y = np.nanmax([contrast[i], 2.0 * sd[i], 0.0])
         ax.annotate(text, (i, y), textcoords="offset points", xytext=(0, 5), ha="center", fontsize=7)
@@ -289,7 +291,12 @@ def opp_evidence_figure(result, *, synthetic: bool = False) -> Figure | None:
     _paper_panel(paper, result)
     for ax in (levels, contrast, paper):
         ax.tick_params(labelsize=7)
-    title = (f"{result.case}: OPP: {_fmt_opp(result.opp_min, result.opp_criterion)}; "
+    interval = getattr(result, "opp_interval_min", None)
+    where = ""
+    if interval is not None:
+        lo, hi = interval
+        where = f", change begins {lo:g}-{hi:g} min before onset" if hi is not None else f", change begins > {lo:g} min"
+    title = (f"{result.case}: OPP: {_fmt_opp(result.opp_min, result.opp_criterion)}{where}; "
              f"paper CIOPR: {_fmt_opp(result.paper_opp_min, result.paper_opp_criterion)}")  # fmt: skip
     set_title(fig, title, synthetic=synthetic)
     return fig

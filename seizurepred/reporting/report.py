@@ -81,6 +81,23 @@ def _pct(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _p_text(value: float, row: dict[str, Any]) -> str:
+    """A p-value of an evidence row: ``<= v`` when the length's own p is at its floor (a bound, not an estimate)."""
+    if not isinstance(value, float) or not math.isfinite(value):
+        return "not tested"
+    floor, raw = row.get("p_floor", math.nan), row.get("p_value", math.nan)
+    at_floor = isinstance(floor, float) and math.isfinite(floor) and math.isfinite(raw) and raw <= floor * (1 + 1e-9)
+    return f"<= {value:.2g}" if at_floor else f"{value:.2g}"
+
+
+def _verdict_word(e: dict[str, Any]) -> str:
+    if e["significant"]:
+        return "change"
+    if not e.get("testable", math.isfinite(e.get("p_value", math.nan))):
+        return "not tested"
+    return "no change"
+
+
 def _evidence_rows(result) -> list[dict[str, Any]]:
     """The selection table: the selector's evidence per length beside paper CIOPR, F1, AUC and the alarms."""
     pooled = {r["preictal_min"]: r for r in result.pooled}
@@ -92,18 +109,21 @@ def _evidence_rows(result) -> list[dict[str, Any]]:
         k = e["preictal_min"]
         p, ev = pooled.get(k, {}), events.get(k, [])
         n_sz = sum(r["n_seizures"] for r in ev)
+        lo, hi = e.get("contrast_lo", math.nan), e.get("contrast_hi", math.nan)
         rows.append(
             {
                 "preictal_min": k,
                 "band_min": f"{e['band_lo_min']:g}-{e['band_hi_min']:g}",
                 "n_seizures": e["n_seizures"],
+                "support": f"{e.get('n_support', 0)}/{e['n_seizures']}",
                 "band_output": e["band_mean"],
                 "before_output": e["before_mean"],
                 "contrast": e["contrast"],
+                "contrast_95ci": f"{lo:.3g} to {hi:.3g}" if math.isfinite(lo) else "n/a",
                 "reference_sd": e["reference_sd"],
-                "p": e["p_value"],
-                "p_corrected": e["p_corrected"],
-                "verdict": "change" if e["significant"] else (e["reason"] and "not tested") or "no change",
+                "p": _p_text(e["p_value"], e),
+                "p_corrected": _p_text(e["p_corrected"], e),
+                "verdict": _verdict_word(e),
                 "paper_ciopr": p.get("ciopr_mean", math.nan),
                 "f1": 100.0 * p["f1"] if math.isfinite(p.get("f1", math.nan)) else math.nan,
                 "auc": 100.0 * p["auc"] if math.isfinite(p.get("auc", math.nan)) else math.nan,
@@ -114,25 +134,57 @@ def _evidence_rows(result) -> list[dict[str, Any]]:
     return rows
 
 
+def _interval_sentence(result) -> str:
+    """What the evidence says about where the change begins, and the guarantee as it truly is."""
+    ev = {e["preictal_min"]: e for e in result.opp_evidence}
+    opp, (lo, hi) = result.opp_min, result.opp_interval_min
+    e = ev[opp]
+    text = (f"A change in {e['band_lo_min']:g}-{e['band_hi_min']:g} min before onset (adjusted p "
+            f"{_p_text(e['p_corrected'], e)}, {e.get('n_support', 0)} of {e['n_seizures']} seizures above the "
+            f"reference's {100 * result.config.selector.support_quantile:g}th percentile)")  # fmt: skip
+    longer = sorted(k for k in ev if k > opp)
+    if longer:
+        n = ev[longer[0]]
+        seen = "not tested" if not n.get("testable", True) else f"adjusted p {_p_text(n['p_corrected'], n)}"
+        text += f"; none seen in {n['band_lo_min']:g}-{n['band_hi_min']:g} min ({seen})"
+    span = f"between {lo:g} and {hi:g} min" if hi is not None else f"more than {lo:g} min (nothing longer was swept)"
+    return (
+        f"{text}. **The change begins {span} before onset** (`opp_interval_min`). The test names a length whose "
+        f"band lies wholly closer to onset than the true start with probability at most alpha; it can name one "
+        f"swept length short of the truth when the change's first minutes are weak or it begins between two "
+        f"swept lengths, which the interval allows for."
+    )
+
+
 def _headline(result) -> list[str]:
     cfg = result.config
     n = len(result.opp_evidence)
-    if result.opp_min is None:
-        head = (
-            "**Optimal preictal period (OPP): no preictal period found** (no length's band beats reference EEG at "
-            f"alpha {cfg.selector.alpha:g} over {n} lengths, {CORRECTIONS[cfg.selector.correction]})."
-        )
+    how = f"alpha {cfg.selector.alpha:g} over {n} lengths, {CORRECTIONS[cfg.selector.correction]}"
+    reason = result.opp_verdict_reason
+    tested = any(e.get("testable", math.isfinite(e.get("p_value", math.nan))) for e in result.opp_evidence)
+    if result.opp_min is None and result.opp_verdict != "no_change" and not tested:
+        head = ("**Optimal preictal period (OPP): not testable** (`opp_verdict = \"not_testable\"`): no length could "
+                "be tested against reference EEG, so this is no evidence for or against a preictal change"
+                + (f" ({reason})." if reason else "."))  # fmt: skip
+    elif result.opp_min is None:
+        head = (f"**Optimal preictal period (OPP): no preictal period found** (`opp_verdict = \"no_change\"`: no "
+                f"tested length's band beats reference EEG at {how}; {reason}).")  # fmt: skip
     else:
-        head = (
-            f"**Optimal preictal period (OPP): {result.opp_min} min** (criterion: {result.opp_criterion}, alpha "
-            f"{cfg.selector.alpha:g} over {n} lengths, {CORRECTIONS[cfg.selector.correction]})."
-        )
+        head = (f"**Optimal preictal period (OPP): {result.opp_min} min** (`opp_verdict = \"opp\"`; criterion: "
+                f"{result.opp_criterion}, {how}).")  # fmt: skip
     paper = "none" if result.paper_opp_min is None else f"{result.paper_opp_min} min"
-    lines = [head, "", f"Paper CIOPR (the paper's criterion, reported beside it): {paper} ({result.paper_opp_criterion}).", ""]
+    lines = [head, ""]
+    if result.opp_min is not None and result.opp_interval_min is not None:
+        lines += [_interval_sentence(result), ""]
+        if reason:
+            lines += [f"Lengths {reason}.", ""]
+    lines += [f"Paper CIOPR (the paper's criterion, reported beside it): {paper} ({result.paper_opp_criterion}).", ""]
     if result.opp_explanation:
         lines += [result.opp_explanation, ""]
     lines += [
         f"Protocol: `{cfg.protocol}`; model `{cfg.model}`; repeats {cfg.repeats}; config hash `{cfg.hash()}`.",
+        f"Bands are minutes before onset; the models were trained with label SPH {cfg.label.sph_min:g} min (bands "
+        f"start there); alarms are scored with SPH {cfg.alarms.sph_min:g} min.",
         "",
     ]
     return lines
@@ -142,9 +194,13 @@ _EVIDENCE_TEXT = (
     "Each length's *band* is the start of its preictal period (from the next shorter length to it, minutes before "
     "onset), where a gradual preictal change is weakest and where lengths differ. For each held-out seizure, the "
     "*contrast* is that fold's model's mean output in the band minus its mean output in as much recorded EEG "
-    "just before it (gaps between files skipped); it is ranked among the same model's contrasts between adjacent stretches of reference "
-    "EEG (EEG of the patient that is neither preictal nor interictal and that no model trained on). Seizures are "
-    "combined (Fisher). The lengths are tested in order, shortest first: a length is significant when its band and "
+    "just before it (gaps between files skipped, and never within an earlier seizure's postictal exclusion); it is "
+    "ranked among the same model's contrasts between adjacent stretches of reference EEG (EEG of the patient that "
+    "no model trained or tested on: unlabelled EEG and interictal blocks held out from every fold). Every fold "
+    "ranks among the same reference EEG, so seizures are combined with Fisher's statistic under the joint null of "
+    "a shared reference; a length with too few seizures, or whose smallest attainable p exceeds alpha, is not "
+    "tested, and a p printed as <= v is at that floor. `support` counts the seizures whose contrast exceeds the "
+    "reference's 90th percentile; the contrast's 95 % interval uses the reference contrasts' spread. The lengths are tested in order, shortest first: a length is significant when its band and "
     "every shorter one pass (a change that begins L minutes before onset leaves the bands beyond L unchanged, "
     "so the null bands are the longest ones). Each step spends a share of alpha (first_weight, 0.9) on its own band and the rest on "
     "the longer ones, so a length's adjusted p can be below its own p when a longer band's evidence is strong (a change that "

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from seizurepred.evaluation.metrics import pool_folds
-from seizurepred.evaluation.opp import explain, select_opp
+from seizurepred.evaluation.opp import explain, opp_interval, select_opp, verdict
 from seizurepred.io.manifest import Manifest
 from seizurepred.sweep.ciopr_table import ciopr_rows, paper_opp, reading_variants
 from seizurepred.sweep.config import SweepConfig
@@ -123,8 +123,10 @@ def aggregate(
     ciopr = ciopr_rows(case, folds, config.ciopr)
     pooled = _pooled_rows(case, folds, ciopr, config)
     paper_k, paper_criterion = paper_opp(ciopr, pooled)
-    evidence = opp_evidence(folds, config)
+    evidence = opp_evidence(folds, config, manifest)
     opp, criterion = select_opp(evidence)
+    opp_verdict, verdict_reason = verdict(evidence)
+    interval = opp_interval(evidence, opp, rule_out=config.selector.rule_out)
     return SweepResult(
         case=case,
         config=config,
@@ -138,6 +140,9 @@ def aggregate(
         paper_opp_min=paper_k,
         paper_opp_criterion=paper_criterion,
         opp_evidence=[{"case": case, **e.as_row()} for e in evidence],
+        opp_verdict=opp_verdict,
+        opp_verdict_reason=verdict_reason,
+        opp_interval_min=None if interval is None else list(interval),
         opp_explanation=explain(evidence, opp, paper_k),
         opp_variants=reading_variants(case, folds, config.ciopr, pooled, ciopr),
         skipped=[{k: v for k, v in s.items() if k != "case"} for s in skipped],

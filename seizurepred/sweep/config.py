@@ -29,6 +29,7 @@ from seizurepred.errors import ConfigError
 from seizurepred.evaluation.alarms import AlarmConfig
 from seizurepred.evaluation.ciopr import CioprOptions
 from seizurepred.evaluation.opp import SelectorOptions
+from seizurepred.evaluation.reference import ReferenceOptions
 from seizurepred.labels.segments import LabelConfig
 from seizurepred.training import TrainConfig
 from seizurepred.windows.index import WindowConfig
@@ -70,9 +71,10 @@ class SweepConfig:
         Seeded, class-balanced subsample of the training windows (quick CPU runs); ``None`` = all.
     n_surrogates : int
         Seizure-time surrogates for the event-level significance test (0 skips it).
-    label, window, preprocess, train, alarms, ciopr, selector : stage configs
+    label, window, preprocess, train, alarms, ciopr, selector, reference : stage configs
         ``label.preictal_min`` is overridden by each swept length; ``selector`` holds the OPP selector's options
-        (:mod:`seizurepred.evaluation.opp`).
+        (:mod:`seizurepred.evaluation.opp`); ``reference`` which interictal EEG is held out from every fold as the
+        selector's reference (:class:`~seizurepred.evaluation.reference.ReferenceOptions`; it changes the folds).
     """
 
     preictal_mins: tuple[int, ...] = (60, 45, 30, 15)
@@ -93,6 +95,7 @@ class SweepConfig:
     alarms: AlarmConfig = field(default_factory=AlarmConfig)
     ciopr: CioprOptions = field(default_factory=CioprOptions)
     selector: SelectorOptions = field(default_factory=SelectorOptions)
+    reference: ReferenceOptions = field(default_factory=ReferenceOptions)
 
     def __post_init__(self) -> None:
         if not self.preictal_mins:
@@ -180,6 +183,7 @@ _STAGES = {
     "alarms": AlarmConfig,
     "ciopr": CioprOptions,
     "selector": SelectorOptions,
+    "reference": ReferenceOptions,
 }
 
 

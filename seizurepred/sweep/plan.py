@@ -19,7 +19,10 @@ from typing import Any
 
 from seizurepred.cache.patient import PatientData
 from seizurepred.errors import ConfigError
-from seizurepred.labels.segments import LabelConfig, label_segments
+from seizurepred.evaluation.reference import holdout_blocks, holdout_cuts
+from seizurepred.io.manifest import Manifest
+from seizurepred.labels.holdout import without_spans
+from seizurepred.labels.segments import LabelConfig, Segments, label_segments
 from seizurepred.sweep.config import SweepConfig
 from seizurepred.windows.index import WindowIndex, build_window_index
 from seizurepred.windows.splits import Split, make_splits
@@ -134,6 +137,23 @@ def check_seeds(config: SweepConfig, *, max_seizure_id: int) -> None:
 
 
 # ------------------------------------------------------------------------------ window index and splits
+def reference_holdout(manifest: Manifest, config: SweepConfig) -> tuple[tuple[float, float], ...]:
+    """The interictal blocks every fold of this patient leaves out as the OPP selector's reference EEG (clock s).
+
+    One function of the manifest and the config, so that training (:func:`fold_segments`) and the reference
+    (:func:`seizurepred.sweep.task.reference_output`) agree in every process.
+    """
+    longest = max(config.preictal_mins)
+    return holdout_blocks(manifest, label=config.label_for(longest), longest_preictal_min=longest,
+                          margin_min=config.selector.margin_min, options=config.reference)  # fmt: skip
+
+
+def fold_segments(manifest: Manifest, label: LabelConfig, config: SweepConfig) -> Segments:
+    """The labels a fold trains and tests on: ``label``'s segments less the reference hold-out and its margins."""
+    segments = label_segments(manifest, config=label)
+    return without_spans(segments, holdout_cuts(reference_holdout(manifest, config), config.reference))
+
+
 _INPUTS: OrderedDict[tuple, tuple[weakref.ref, WindowIndex, list[Split]]] = OrderedDict()
 _INPUTS_MAX = 64  # lengths x repeats of a pool; each entry is a few MB
 
@@ -153,7 +173,7 @@ def _index_and_splits(
     if hit is not None and hit[0]() is patient:
         _INPUTS.move_to_end(key)
         return hit[1], hit[2]
-    segments = label_segments(patient.manifest, config=label)
+    segments = fold_segments(patient.manifest, label, config)
     index = build_window_index(
         segments,
         patient.manifest,
@@ -193,7 +213,7 @@ def _plan_one(patient: PatientData, config: SweepConfig) -> tuple[list[Fold], li
     skipped: list[dict[str, Any]] = []
     for k in config.preictal_mins:
         label = config.label_for(k)
-        segments = label_segments(patient.manifest, config=label)
+        segments = fold_segments(patient.manifest, label, config)
         if not segments.eligible:
             skipped.append({"case": case, "preictal_min": k, "reason": segments.reason})
             continue
@@ -269,7 +289,7 @@ def preflight(manifest, config: SweepConfig) -> int:
     check_seeds(config, max_seizure_id=max(ids))
     n, reasons = 0, []
     for k in config.preictal_mins:
-        segments = label_segments(manifest, config=config.label_for(k))
+        segments = fold_segments(manifest, config.label_for(k), config)
         if not segments.eligible:
             reasons.append(f"{k} min: {segments.reason}")
             continue

@@ -37,7 +37,16 @@ class SweepResult:
         Optimal preictal period in minutes, from the OPP selector (:mod:`seizurepred.evaluation.opp`); ``None``
         when no length is better than chance.
     opp_criterion : str
-        ``"preictal-band test"`` or ``"no preictal period found"``.
+        ``"preictal-band test"``, ``"no preictal period found"`` or ``"not testable"``.
+    opp_verdict : {"opp", "no_change", "not_testable"}
+        ``"opp"``: a length is significant; ``"no_change"``: lengths were tested and none is; ``"not_testable"``:
+        none could be tested (too little reference EEG, too few seizures with the band recorded...), which is no
+        evidence of absence.
+    opp_verdict_reason : str
+        Which lengths were not tested and why ("" when every length was).
+    opp_interval_min : [lo, hi] or None
+        Where the change begins, in minutes before onset (:func:`~seizurepred.evaluation.opp.opp_interval`;
+        ``hi`` None when the OPP is the longest length swept); ``None`` unless the verdict is ``"opp"``.
     paper_opp_min : int or None
         The paper's OPP ("paper CIOPR": highest mean CIOPR, else highest F1), reported beside it.
     paper_opp_criterion : str
@@ -70,6 +79,9 @@ class SweepResult:
     paper_opp_criterion: str = "none"
     opp_evidence: list[dict[str, Any]] = field(default_factory=list)
     opp_explanation: str = ""
+    opp_verdict: str = "not_testable"
+    opp_verdict_reason: str = ""
+    opp_interval_min: list[float | None] | None = None
     opp_variants: list[dict[str, Any]] = field(default_factory=list)
     events_by_seizure: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)
@@ -83,6 +95,9 @@ class SweepResult:
             "protocol": self.config.protocol,
             "opp_min": self.opp_min,
             "opp_criterion": self.opp_criterion,
+            "opp_verdict": self.opp_verdict,
+            "opp_verdict_reason": self.opp_verdict_reason,
+            "opp_interval_min": self.opp_interval_min,
             "paper_opp_min": self.paper_opp_min,
             "paper_opp_criterion": self.paper_opp_criterion,
             "opp_explanation": self.opp_explanation,

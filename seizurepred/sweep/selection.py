@@ -12,8 +12,9 @@ import numpy as np
 
 from seizurepred.errors import ConfigError
 from seizurepred.evaluation.continuous import ContinuousOutput
-from seizurepred.evaluation.opp import LengthEvidence, adjust, band_evidence, bands
+from seizurepred.evaluation.opp import LengthEvidence, adjust, band_evidence, bands, postictal_spans
 from seizurepred.evaluation.reference import ReferenceOutput
+from seizurepred.io.manifest import Manifest
 from seizurepred.sweep.config import SweepConfig
 from seizurepred.sweep.fold_result import FoldResult
 
@@ -35,8 +36,24 @@ def _mean_over_repeats(items: list[FoldResult]) -> tuple[ContinuousOutput | None
     return cont, ref
 
 
-def opp_evidence(folds: Sequence[FoldResult], config: SweepConfig) -> list[LengthEvidence]:
-    """The selector's evidence for every swept length, longest first."""
+def excluded_spans(manifest: Manifest | None, postictal_min: float) -> dict[int, list[tuple[float, float]]]:
+    """Seizure -> stretches in minutes before its onset within an earlier seizure or its postictal exclusion."""
+    if manifest is None:
+        return {}
+    times = [(ev.onset_clock_s, ev.offset_clock_s) for ev in manifest.seizures if ev.onset_clock_s is not None]
+    return {
+        ev.seizure_id: postictal_spans(ev.onset_clock_s, times, postictal_min=postictal_min)
+        for ev in manifest.seizures
+        if ev.onset_clock_s is not None
+    }
+
+
+def opp_evidence(
+    folds: Sequence[FoldResult], config: SweepConfig, manifest: Manifest | None = None
+) -> list[LengthEvidence]:
+    """The selector's evidence for every swept length, longest first (with ``manifest``: no band or stretch
+    before it within ``label.postictal_exclusion_min`` after an earlier seizure)."""
+    excluded = excluded_spans(manifest, config.label.postictal_exclusion_min)
     grouped: dict[tuple[int, int], list[FoldResult]] = defaultdict(list)
     for f in folds:
         grouped[(f.preictal_min, f.seizure_id)].append(f)
@@ -51,6 +68,7 @@ def opp_evidence(folds: Sequence[FoldResult], config: SweepConfig) -> list[Lengt
             if cont is not None and ref is not None:
                 records[sid], references[sid] = cont, ref
         out.append(
-            band_evidence(k, band_of[k], records, references, options=config.selector, seed=config.seed)
+            band_evidence(k, band_of[k], records, references, options=config.selector, seed=config.seed,
+                          excluded=excluded)  # fmt: skip
         )
     return adjust(out, config.selector)

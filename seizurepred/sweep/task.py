@@ -29,7 +29,7 @@ from seizurepred.evaluation.reference import ReferenceOutput, reference_pieces, 
 from seizurepred.models import build_model
 from seizurepred.sweep.config import SweepConfig
 from seizurepred.sweep.fold_result import FoldResult
-from seizurepred.sweep.plan import Fold, fold_inputs
+from seizurepred.sweep.plan import Fold, fold_inputs, reference_holdout
 from seizurepred.training import load_checkpoint, predict_proba, train_model
 from seizurepred.training.device import resolve_device
 from seizurepred.windows.gather import gather_starts, materialize
@@ -93,6 +93,7 @@ def reference_output(patient: PatientData, config: SweepConfig, predict) -> Refe
         label=config.label_for(max(config.preictal_mins)),
         longest_preictal_min=max(config.preictal_mins),
         margin_min=config.selector.margin_min,
+        holdout=reference_holdout(patient.manifest, config),
     )
     plan = reference_windows(
         patient.manifest, pieces, sfreq=patient.sfreq, window_s=config.window.window_s, n_samples=patient.n_samples

@@ -26,7 +26,7 @@ from seizurepred.evaluation.reference import ReferenceOutput
 
 W = 5.0
 N_REC = 120 * 12  # a 2-h record, 5-s windows
-N_REF = 270 * 12  # 4.5 h of reference EEG (the reference of every fold: 1.5 h before each of 3 seizures)
+N_REF = 540 * 12  # 9 h of reference EEG in 1.5-h pieces (what the reference hold-out gives a real case)
 
 
 def _slow_noise(rng, n, *, sd=0.1, corr_windows=60):
@@ -228,3 +228,100 @@ def test_explanations():
     none = [_ev(k, 0.5, 0, k) for k in (60, 30)]
     assert select_opp(none) == (None, NO_OPP)
     assert explain(none, None, 60).startswith("No length's model beats reference EEG")
+
+
+# ------------------------------------------------------------------ a reference shared by every fold (issue 19)
+def _shared_patient(rng, *, n_ref_windows, planted_min=None, lift=0.3, n_seizures=3):
+    """Records of independent seizures, all ranked among ONE reference (the same EEG, as in a sweep)."""
+    ref_probs = _states(rng, n_ref_windows)
+    records, refs = {}, {}
+    for sid in range(n_seizures):
+        rec = _states(rng, N_REC)
+        if planted_min:
+            t = np.arange(N_REC, 0, -1) * W / 60.0
+            rec = np.clip(rec + lift * np.clip(1.0 - t / planted_min, 0.0, 1.0), 0.0, 1.0)
+        records[sid] = _record(sid, rec)
+        refs[sid] = ReferenceOutput(np.arange(n_ref_windows) * W, ref_probs, np.zeros(n_ref_windows, int), W)
+    return records, refs
+
+
+def test_the_floor_of_a_shared_reference_is_the_chance_that_every_seizure_tops_it():
+    """m seizures against n shared reference contrasts all exceed it with probability 1 / C(n + m, m): with 3 and 3,
+    1/20 (independent references would say (1/4)^3 = 1/64 and call it significant)."""
+    from math import comb
+
+    from seizurepred.evaluation.opp import combined_p
+
+    for n, m in ((3, 3), (8, 3), (12, 2)):
+        p, floor = combined_p(np.full(m, 1.0 / (1 + n)), np.full(m, n), 40000, seed=1)
+        assert floor == pytest.approx(1.0 / comb(n + m, m), rel=0.15, abs=2e-4) and p == floor
+
+
+def test_a_length_whose_floor_exceeds_alpha_is_not_testable_and_says_so():
+    rng = np.random.default_rng(3)
+    records, refs = _shared_patient(rng, n_ref_windows=4 * 180, planted_min=30, lift=2.0)  # 2 contrasts of 30 min
+    e = band_evidence(30, (15.0, 30.0), records, refs)
+    assert not e.testable and math.isnan(e.p_value) and e.p_floor == pytest.approx(0.1, abs=0.01)  # 1 / C(5, 3)
+    assert e.reason.startswith(f"p-value floor {e.p_floor:.2g} above alpha 0.05: 3 seizure(s) against 2 independent")
+    assert e.n_reference_contrasts == 2 and e.contrast > 0.2 and e.n_support == 3  # the effect is still reported
+
+
+def test_false_findings_stay_under_alpha_when_every_fold_shares_one_small_reference():
+    """The defect: with one shared reference of a few contrasts, Fisher's independent-seizure null named a length
+    on 6-15 % of null patients. With the shared null: at most alpha (+ noise over 300 patients)."""
+    rng = np.random.default_rng(17)
+    found = 0
+    for i in range(300):
+        records, refs = _shared_patient(rng, n_ref_windows=int(3.5 * 720))  # 3.5 h: 7 contrasts of 30 min
+        found += select_opp(_evidence(records, refs, seed=i))[0] is not None
+    assert found / 300 <= 0.05 + 0.025, found
+
+
+def test_postictal_stretches_are_not_tested_and_counted():
+    from seizurepred.evaluation.opp import postictal_spans
+
+    records, refs = _patient(np.random.default_rng(5), planted_min=30, lift=0.8)
+    # seizure 1's previous seizure ended 50 min before its onset: 50 + 60 min postictal exclusion covers 0-50 min
+    spans = postictal_spans(10_000.0 * 60, [(10_000.0 * 60 - 51 * 60, 10_000.0 * 60 - 50 * 60)], postictal_min=60.0)
+    assert spans == [pytest.approx((-10.0, 51.0))]
+    e = band_evidence(30, (15.0, 30.0), records, refs, excluded={1: spans})
+    assert e.n_seizures == 2 and e.n_postictal == 1 and [r[0] for r in e.per_seizure] == [0, 2]
+    # an earlier seizure 3 h before onset leaves the bands untouched
+    far = postictal_spans(10_000.0 * 60, [(10_000.0 * 60 - 181 * 60, 10_000.0 * 60 - 180 * 60)], postictal_min=60.0)
+    assert band_evidence(30, (15.0, 30.0), records, refs, excluded={1: far}).n_postictal == 0
+
+
+def test_three_way_verdict_and_the_interval():
+    from seizurepred.evaluation.opp import opp_interval, verdict
+
+    nan = math.nan
+
+    def ev(k, p, lo, hi, contrast, ci_hi):
+        return dataclasses.replace(_ev(k, p, lo, hi), contrast=contrast, contrast_lo=contrast - 0.1, contrast_hi=ci_hi)
+
+    untested = dataclasses.replace(_ev(60, nan, 45, 60), p_corrected=nan, significant=False, reason="no reference")
+    # 45's contrast could still be half of 30's (0.2 / 2 = 0.1 <= its upper bound 0.15): the interval runs on
+    ev_ = [untested, ev(45, 0.4, 30, 45, 0.05, 0.15), ev(30, 0.001, 15, 30, 0.2, 0.3), ev(15, 0.001, 0, 15, 0.3, 0.4)]
+    adj = adjust_sequence(ev_, alpha=0.05)
+    assert select_opp(adj) == (30, "preictal-band test")
+    assert verdict(adj) == ("opp", "not tested: 60 min: no reference")
+    assert opp_interval(adj, 30) == (15.0, None)  # then 60 could not be tested: nothing rules a longer start out
+    # 45 rules out a change half the OPP band's size: the start lies in 15-45 (45 may hold its faint first minutes)
+    ruled = [ev_[0], ev(45, 0.4, 30, 45, 0.0, 0.05), ev_[2], ev_[3]]
+    assert opp_interval(adjust_sequence(ruled, alpha=0.05), 30) == (15.0, 45.0)
+    assert opp_interval(adjust_sequence(ruled, alpha=0.05), 30, rule_out=0.2) == (15.0, None)
+    assert opp_interval(adj, 60) == (45.0, None)  # the longest swept: nothing beyond it was looked at
+    assert opp_interval(adj, None) is None
+    nothing = adjust_sequence([_ev(45, 0.4, 30, 45), _ev(15, 0.3, 0, 15)], alpha=0.05)
+    assert select_opp(nothing) == (None, NO_OPP) and verdict(nothing)[0] == "no_change"
+    assert select_opp([untested]) == (None, "not testable")
+    assert verdict([untested]) == ("not_testable", "60 min: no reference")
+
+
+def test_a_patient_without_reference_eeg_is_not_testable():
+    records, _ = _patient(np.random.default_rng(6), planted_min=30, lift=0.8)
+    from seizurepred.evaluation.opp import verdict
+
+    ev = adjust([band_evidence(k, b, records, {}) for k, b in bands((60, 30, 15)).items()])
+    assert select_opp(ev) == (None, "not testable") and verdict(ev)[0] == "not_testable"
+    assert all("3 without reference EEG to compare with" in e.reason for e in ev)

@@ -69,3 +69,49 @@ def test_windows_back_to_back_and_local_contrasts():
     assert contrasts.size == sum((n - 360) // 45 + 1 for n in per_stretch)
     assert ref.n_disjoint(360) == sum(n // 360 for n in per_stretch)
     assert ref.hours == pytest.approx(len(plan) * 5.0 / H)
+
+
+# --------------------------------------------------------------------- interictal hold-out (issue 19, deliverable 3)
+def test_holdout_tops_up_a_case_without_natural_reference():
+    from seizurepred.evaluation.reference import (
+        ReferenceOptions,
+        holdout_blocks,
+        holdout_cuts,
+        reference_pieces,
+    )
+    from seizurepred.io.manifest import load_manifest
+    from seizurepred.labels.segments import LabelConfig, label_segments
+
+    m, label = load_manifest("chb11"), LabelConfig()
+    assert reference_pieces(m, label=label, longest_preictal_min=60) == []  # chb11: no natural reference
+    opts = ReferenceOptions(target_h=6.0, block_min=60.0, margin_min=10.0)
+    blocks = holdout_blocks(m, label=label, longest_preictal_min=60, options=opts)
+    assert len(blocks) == 6 and all(b - a == 3600.0 for a, b in blocks)
+    interictal = [(iv.start_clock_s, iv.stop_clock_s) for iv in label_segments(m, config=label).interictal]
+    for a, b in holdout_cuts(blocks, opts):  # each block and its margins lie in interictal EEG of consecutive files
+        assert any(lo - 60 <= a < hi for lo, hi in interictal) and any(lo < b <= hi + 60 for lo, hi in interictal)
+    pieces = reference_pieces(m, label=label, longest_preictal_min=60, holdout=blocks)
+    assert sum(b - a for _, a, b in pieces) == pytest.approx(6 * 3600.0, abs=120.0)  # less the seconds between files
+    assert holdout_blocks(m, label=label, longest_preictal_min=60, options=ReferenceOptions(holdout="off")) == ()
+    # at most max_fraction of the interictal hours
+    capped = holdout_blocks(m, label=label, longest_preictal_min=60,
+                            options=ReferenceOptions(target_h=100.0, max_fraction=0.1))  # fmt: skip
+    assert len(capped) == int(0.1 * label_segments(m, config=label).interictal_hours)
+
+
+def test_holdout_is_not_used_where_the_natural_reference_suffices():
+    from seizurepred.evaluation.reference import ReferenceOptions, holdout_blocks
+    from seizurepred.io.manifest import load_manifest
+    from seizurepred.labels.segments import LabelConfig
+
+    m = load_manifest("chb06")  # 12.6 h of natural reference
+    assert holdout_blocks(m, label=LabelConfig(), longest_preictal_min=60, options=ReferenceOptions(target_h=6.0)) == ()
+
+
+def test_reference_options_validated():
+    from seizurepred.evaluation.reference import ReferenceOptions
+
+    with pytest.raises(Exception, match="holdout"):
+        ReferenceOptions(holdout="sometimes")
+    with pytest.raises(Exception, match="max_fraction"):
+        ReferenceOptions(max_fraction=0.95)

@@ -204,7 +204,7 @@ def test_opp_evidence_figure_marks_the_opp_and_names_both_criteria(result):
 
 def test_opp_evidence_untested_lengths_say_so(result):
     fig = opp_evidence_figure(result)  # no reference EEG: the selector tested nothing
-    assert fig.get_suptitle().startswith("chb97: OPP: no preictal period found; paper CIOPR: ")
+    assert fig.get_suptitle().startswith("chb97: OPP: not testable; paper CIOPR: ")
     assert _texts(fig).count("not tested") == 2
     assert not _by_gid(fig, "opp")
 

@@ -171,7 +171,9 @@ def test_report_md_has_opp_line_and_data_note(written):
     tmp_path = written[0]
     text = (tmp_path / "report.md").read_text(encoding="utf-8")
     assert text.startswith("# Preictal-period sweep: chb97")
-    assert "**Optimal preictal period (OPP): 15 min** (criterion: preictal-band test, alpha 0.05 over 2 lengths, ordered closed test, shortest first)." in text
+    assert ('**Optimal preictal period (OPP): 15 min** (`opp_verdict = "opp"`; criterion: preictal-band test, alpha '
+            "0.05 over 2 lengths, ordered closed test, shortest first)." in text)
+
     assert "Paper CIOPR (the paper's criterion, reported beside it): 60 min (CIOPR)." in text
     assert "Paper CIOPR picks 60 min, but ..." in text
     assert NOTE in text
@@ -200,14 +202,15 @@ def test_render_report_without_ciopr_or_opp():
     res = _result(continuous=False)
     text = render_report(res)
     assert "no CIOPR" in text
-    assert "**Optimal preictal period (OPP): no preictal period found**" in text
+    assert '**Optimal preictal period (OPP): not testable** (`opp_verdict = "not_testable"`): no length could' in text
+    assert "no preictal period found" not in text
     assert "Paper CIOPR (the paper's criterion, reported beside it): 15 min (F1)." in text
     assert "## Event level" not in text
     none = SweepResult(
         case="chb97", config=res.config, segments=[], pooled=[], ciopr=[], events=[], opp_min=None,
         opp_criterion="none",
     )  # fmt: skip
-    assert "**Optimal preictal period (OPP): no preictal period found**" in render_report(none)
+    assert "**Optimal preictal period (OPP): not testable**" in render_report(none)  # no evidence at all
 
 
 def test_plot_continuous_returns_none_without_continuous_outputs(tmp_path):

@@ -34,7 +34,9 @@ def _patient(root, *, hours, n_seizures, null=False, seed=3):
 
 @pytest.fixture(scope="module")
 def signature_patient(tmp_path_factory):
-    root = _patient(tmp_path_factory.mktemp("sig"), hours=8.0, n_seizures=2)
+    # 12 h and 3 seizures: the least that leaves both lengths testable against the reference every fold shares
+    # (2 seizures in 8 h hold 2 independent 30-min reference contrasts: the smallest p would be 0.09 > alpha)
+    root = _patient(tmp_path_factory.mktemp("sig"), hours=12.0, n_seizures=3)
     return prepare_patient("chb01", data_root=root, cache_dir=root / "cache")
 
 
@@ -71,7 +73,7 @@ def test_cache_reads_each_file_once(signature_patient):
 def test_sweep_tables_ciopr_and_opp(sweep_result):
     result, _ = sweep_result
     assert {r["preictal_min"] for r in result.segments} == {30, 15}
-    assert len(result.segments) == 4  # 2 lengths x 2 held-out seizures
+    assert len(result.segments) == 6  # 2 lengths x 3 held-out seizures
     for row in result.pooled:
         for m in ("sensitivity", "specificity", "accuracy", "f1", "auc"):
             assert 0.0 <= row[m] <= 1.0
@@ -79,10 +81,11 @@ def test_sweep_tables_ciopr_and_opp(sweep_result):
     finite = [r for r in result.ciopr if math.isfinite(r["ciopr"])]
     assert finite and max(r["ciopr"] for r in finite) == pytest.approx(1.0)
     # the planted length, by the selector (the default criterion), with the evidence for it
-    assert (result.opp_min, result.opp_criterion) == (30, "preictal-band test")
+    assert (result.opp_min, result.opp_criterion, result.opp_verdict) == (30, "preictal-band test", "opp")
+    assert result.opp_interval_min[0] == 15.0  # begins beyond the 15-min band (30 is the longest swept here)
     ev = {e["preictal_min"]: e for e in result.opp_evidence}
     assert ev[30]["significant"] and (ev[30]["band_lo_min"], ev[30]["band_hi_min"]) == (15.0, 30.0)
-    assert ev[30]["n_seizures"] == 2 and ev[30]["band_mean"] > ev[30]["before_mean"] and ev[30]["contrast"] > 0
+    assert ev[30]["n_seizures"] == 3 and ev[30]["band_mean"] > ev[30]["before_mean"] and ev[30]["contrast"] > 0
     # paper CIOPR beside it, under each reading; the configured one is marked
     variants = result.opp_variants
     assert len(variants) == 8 and {v["reconstruction"] for v in variants} == {"koutsouvelis_r1", "none"}
@@ -90,12 +93,12 @@ def test_sweep_tables_ciopr_and_opp(sweep_result):
     assert (used["output"], used["spc_mode"], used["reconstruction"]) == ("rounded", "sustained", "koutsouvelis_r1")
     assert used["opp_min"] == result.paper_opp_min
     assert {r["preictal_min"] for r in result.events} == {30, 15}
-    assert len(result.events_by_seizure) == 4
+    assert len(result.events_by_seizure) == 6
     assert {(r["preictal_min"], r["seizure_id"]) for r in result.events_by_seizure} == {
-        (k, sid) for k in (30, 15) for sid in (0, 1)
+        (k, sid) for k in (30, 15) for sid in (0, 1, 2)
     }
     for row in result.events:
-        assert row["n_seizures"] == 2
+        assert row["n_seizures"] == 3
         mine = [r for r in result.events_by_seizure if r["preictal_min"] == row["preictal_min"]]
         assert row["n_predicted"] == sum(r["predicted"] for r in mine)
         assert row["n_false_alarms"] == sum(r["n_false_alarms"] for r in mine)
@@ -140,7 +143,8 @@ def test_reports_written(sweep_result, tmp_path):
     assert summary["opp_min"] == 30 and summary["paper_opp_min"] == result.paper_opp_min
     assert "continuous.png" in written
     report = (tmp_path / "report.md").read_text()
-    assert "**Optimal preictal period (OPP): 30 min** (criterion: preictal-band test" in report
+    assert '**Optimal preictal period (OPP): 30 min** (`opp_verdict = "opp"`; criterion: preictal-band test' in report
+    assert summary["opp_verdict"] == "opp" and summary["opp_interval_min"] == result.opp_interval_min
     assert f"Paper CIOPR (the paper's criterion, reported beside it): {result.paper_opp_min} min" in report
 
 
@@ -148,10 +152,10 @@ def test_reports_written(sweep_result, tmp_path):
 def test_null_patient_has_no_preictal_period(tmp_path_factory):
     """Without a signature the sweep names no OPP, with the p-values that say so (paper protocol: its segment
     AUC is inflated by the protocol's leakage, the selector is not)."""
-    root = _patient(tmp_path_factory.mktemp("null0"), hours=8.0, n_seizures=2, null=True)
+    root = _patient(tmp_path_factory.mktemp("null0"), hours=12.0, n_seizures=3, null=True)
     patient = prepare_patient("chb01", data_root=root, cache_dir=root / "cache")
     result = run_sweep(patient, config=_config(), out_dir=root / "run")
-    assert (result.opp_min, result.opp_criterion) == (None, "no preictal period found")
+    assert (result.opp_min, result.opp_criterion, result.opp_verdict) == (None, "no preictal period found", "no_change")
     assert all(not e["significant"] and e["p_corrected"] > 0.05 for e in result.opp_evidence)
     assert result.paper_opp_min in (30, 15)  # paper CIOPR names a length anyway
 

@@ -172,17 +172,27 @@ def test_selector_and_paper_ciopr_side_by_side(result):
     ev = {e["preictal_min"]: e for e in result.opp_evidence}
     assert (ev[60]["band_lo_min"], ev[60]["band_hi_min"]) == (15.0, 60.0) and not ev[60]["significant"]
     assert ev[60]["contrast"] == pytest.approx(1.0 - 40.0 / 45.0)  # the band vs the 45 min before it
-    assert ev[60]["p_corrected"] > 0.05 and ev[15]["contrast"] == pytest.approx(2.0 / 3.0)
-    assert ev[15]["significant"] and ev[15]["p_corrected"] <= 0.05
-    assert result.opp_explanation.startswith("Paper CIOPR picks 60 min, but its model's output in 15-60 min")
+    # 4 h of reference hold only 2 independent 90-min contrasts: the 60-min band cannot reach alpha, and says so
+    assert not ev[60]["testable"] and math.isnan(ev[60]["p_corrected"]) and ev[60]["p_floor"] > 0.05
+    assert ev[60]["reason"].startswith("p-value floor 0.17 above alpha 0.05: 2 seizure(s) against 2 independent")
+    assert ev[15]["contrast"] == pytest.approx(2.0 / 3.0)
+    # both seizures above all 8 shared reference contrasts: the floor 1 / C(10, 2) = 1/45, printed as a bound
+    assert ev[15]["significant"] and ev[15]["p_floor"] == pytest.approx(1 / 45, abs=0.003)
+    assert ev[15]["p_corrected"] == ev[15]["p_floor"] and ev[15]["n_support"] == 2
+    assert (result.opp_verdict, result.opp_interval_min) == ("opp", [0.0, None])  # 60 untested: nothing rules it out
+    assert result.opp_verdict_reason.startswith("not tested: 60 min: p-value floor")
+    assert result.opp_explanation.startswith("Paper CIOPR picks 60 min, but its band 15-60 min before onset could not")
 
 
-def test_paper_ciopr_falls_back_to_f1_and_selector_finds_nothing_without_outputs():
+def test_paper_ciopr_falls_back_to_f1_and_selector_cannot_test_without_outputs():
+    """Nothing to test is "not testable", never "no preictal period found" (which reads as evidence of absence)."""
     res = _aggregate([_fold(k, sid, continuous=False) for k in LENGTHS for sid in (0, 1)])
     assert res.ciopr == []
     assert res.events == []
     assert (res.paper_opp_min, res.paper_opp_criterion) == (15, "F1")
-    assert (res.opp_min, res.opp_criterion) == (None, "no preictal period found")
+    assert (res.opp_min, res.opp_criterion, res.opp_verdict) == (None, "not testable", "not_testable")
+    assert res.opp_interval_min is None and res.summary()["opp_verdict"] == "not_testable"
+    assert res.opp_verdict_reason == "15 min: 0 held-out seizure(s) testable (need 2); 60 min: 0 held-out seizure(s) testable (need 2)"
     assert all("held-out seizure(s)" in e["reason"] for e in res.opp_evidence)
     for row in res.pooled:
         assert math.isnan(row["ciopr_mean"]) and math.isnan(row["spc_min_mean"])
@@ -193,7 +203,7 @@ def test_no_folds_gives_no_opp():
     skipped = [{"preictal_min": 60, "reason": "not eligible: too few seizures"}]
     res = _aggregate([], skipped=skipped)
     assert res.pooled == [] and res.segments == [] and res.ciopr == []
-    assert res.opp_min is None and res.opp_criterion == "no preictal period found"
+    assert res.opp_min is None and res.opp_criterion == "not testable" and res.opp_verdict == "not_testable"
     assert res.paper_opp_min is None and res.paper_opp_criterion == "none"
     assert res.skipped == skipped
     json.dumps(res.summary())
