@@ -25,6 +25,11 @@ Usage::
     python benchmarks/bench_opp.py --mode fast --n-null 8 --rescore --out /tmp/b     # re-apply the criteria
     python benchmarks/bench_opp.py --mode fast --n-null 8 --population-seed 1 --out /tmp/b1  # a fresh population
 
+``--geometry real`` runs the selector on synthetic patients with each real case's geometry instead
+(``benchmarks/opp_real.py``; ``--cases chb16,chb20``, ``--per-case N``, ``--max-hours H`` to leave out long cases)::
+
+    python benchmarks/bench_opp.py --geometry real --per-case 2 --out /tmp/bench_real
+
 ``--rescore`` re-applies every criterion (selector, CIOPR, F1, AUC) to the kept fold outputs with the installed
 code, without training: a change to a criterion is measured on the same models.
 """
@@ -233,12 +238,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rescore", action="store_true",
                         help="Recompute every outcome from the run folders kept in OUT/runs (no training).")
     parser.add_argument("--verbose", action="store_true", help="Progress bars and logs.")
+    parser.add_argument("--geometry", choices=("synthetic", "real"), default="synthetic",
+                        help="'real': patients with the geometry of the paper's CHB-MIT cases (benchmarks/opp_real.py).")
+    parser.add_argument("--cases", help="With --geometry real: comma-separated cases (default: the paper's 19).")
+    parser.add_argument("--per-case", type=int, default=2, help="With --geometry real: patients per case (1 null).")
+    parser.add_argument("--max-hours", type=float, help="With --geometry real: leave out cases recorded longer.")
     args = parser.parse_args(argv)
     set_quiet(not args.verbose)
     if not args.verbose:  # a metric undefined on one fold (a CIOPR fit without transition) is in its tables
         warnings.simplefilter("ignore", UndefinedMetricWarning)
     if args.population_seed < 0:
         parser.error(f"--population-seed: must be >= 0; got {args.population_seed}")
+    if args.geometry == "real":
+        return _main_real(args)
     cases = population(args.mode, args.n_null, args.population_seed)
     if args.only:
         sig = [c for c in cases if c.planted_min is not None]
@@ -266,6 +278,34 @@ def main(argv: list[str] | None = None) -> int:
     print(summary(outcomes))
     missed = [f"{o['case']} -> {o['selector']}" for o in outcomes if o["selector"] != o["planted_min"]]
     print(f"Selector missed: {', '.join(missed) or 'none'}")
+    return 0
+
+
+def _main_real(args) -> int:
+    """``--geometry real``: see ``benchmarks/opp_real.py``."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "experiments"))
+    import opp_real
+    from reproduce_table1 import PAPER_CASES
+
+    names = [c.strip() for c in args.cases.split(",")] if args.cases else list(PAPER_CASES)
+    skipped = [c for c in names if args.max_hours is not None and opp_real.case_hours(c) > args.max_hours]
+    names = [c for c in names if c not in skipped]
+    cases = opp_real.population(names, args.per_case, args.population_seed)
+    if args.only:
+        cases = cases[: args.only]
+    args.out.mkdir(parents=True, exist_ok=True)
+    outcomes, t0 = [], time.perf_counter()
+    for i, case in enumerate(cases):
+        path = args.out / f"{case.name}.json"
+        got = json.loads(path.read_text()) if path.is_file() else opp_real.run_case(case, sweep_config("fast"), args.out / "work")
+        path.write_text(json.dumps(got, indent=1) + "\n")
+        outcomes.append(got)
+        print(f"[{i + 1}/{len(cases)}] {case.name}: planted {got['planted_min']}, {got['verdict']} {got['selector']} "
+              f"{got['interval']} ({got['seconds']:.0f} s)", file=sys.stderr, flush=True)  # fmt: skip
+    print(f"OPP on real geometry, fast mode: {len(outcomes)} patients of {len(names)} case(s), "
+          f"{time.perf_counter() - t0:.0f} s in this run" + (f"; left out (> {args.max_hours:g} h): {skipped}" if skipped else ""))
+    print(opp_real.summary(outcomes))
     return 0
 
 
