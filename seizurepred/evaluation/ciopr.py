@@ -3,20 +3,30 @@
 For one seizure and one trained model (preictal length k), :func:`ciopr_terms` turns the continuous output into
 
 1. outputs rounded at ``threshold`` (paper) or raw probabilities, averaged in 8 min blocks -> ``y_i``;
-2. the fit ``f(x) = a / (1 + exp(-b (x - c))) + d`` over ``x`` = minutes before onset (b < 0 for a rise towards
-   onset; :mod:`~seizurepred.evaluation.ciopr_fit`);
-3. ``Infl = c`` (minutes before onset), ``TP = 2 ln 19 / |b|`` (5 %-95 % of the amplitude; the fit bounds
-   ``|b|`` so that TP is at least one block, 8 min: a step output reports TP = 8 min);
+2. the fit ``f(x) = a / (1 + exp(-b (x - c))) + d`` over ``x`` = minutes before onset
+   (:mod:`~seizurepred.evaluation.ciopr_fit`). [R] Only a rise towards onset (``b <= 0``) is fitted: the sigmoid
+   is the output's transition to preictal (ND before it, convergence after it; and the paper's ``TP = 2 ln 19 / b``
+   is a duration only for a rise, ``b > 0`` with time running forward), so an output that falls towards onset
+   has no transition and its terms are NaN, as a flat output's are;
+3. ``Infl = c`` (minutes before onset), ``TP = 2 ln 19 / |b|`` (5 %-95 % of the amplitude). [R] The fit bounds
+   ``|b|`` so that TP is at least one block, 8 min (the paper states no bound): a shorter transition cannot be
+   resolved from block means, and on a step the unbounded fit has no optimum and leaves ``c`` anywhere between
+   two block centres; longer transitions are fitted exactly as without the bound. A step reports TP = 8 min;
 4. ``ND`` = from the first output (start of the earliest block) to the start of TP, ``c + ln 19 / |b|``,
    clipped to ``[0, record]``; the ND region is the blocks starting before the start of TP;
 5. ``SPC`` (minutes before onset where the output converges: its 3-block mean reaches 99 % of its maximum; from
    the output, not the fit). The run: ``spc_mode="sustained"`` [R, default] the first 3-block run from which
    the mean stays >= 0.99 x the largest 3-block mean up to onset (the paper places SPC where the output
-   *converges*); ``"first_crossing"`` the first run that reaches it once. The anchor: ``spc_anchor="run_centre"``
-   [R, default] the centre of that 24-min run (SPC can then go down to 12 min, as the paper's published SPCs
-   do, down to 16.7 min); ``"run_start"`` its earliest edge (SPC >= 24 min, which cannot reproduce them);
-6. ``SPC_err = mean |1 - y_i|`` over the SPC region (blocks from SPC to onset); ``ND_err = mean |y_i|`` over the
-   ND region; ``SPC_eff = SPC (1 - SPC_err)``; ``ND_eff = ND (1 - ND_err)``;
+   *converges*); ``"first_crossing"`` the first run that reaches it once. The anchor [R]: ``"run_centre"``
+   (default) the centre of that 24-min run (SPC can then go down to 12 min, as the paper's published SPCs do,
+   down to 16.7 min); ``"run_start"`` its earliest edge (SPC >= 24 min, which cannot reproduce them). Both are
+   readings of the paper's "means of 3 consecutive values", crossed in the robustness table;
+6. ``SPC_err = mean |1 - y_i|`` over the SPC region, which is ``[0, SPC]`` minutes before onset whatever the
+   anchor: the block outputs weighted by the minutes each block spends in it (with ``"run_centre"`` the run's
+   middle block counts half, its first block not at all; with ``"run_start"`` every block from the run on counts
+   once, the plain mean). So ``SPC_eff = SPC (1 - SPC_err)`` is the converged time from SPC to onset, with SPC
+   and its error taken over the same minutes. ``ND_err = mean |y_i|`` over the ND region;
+   ``ND_eff = ND (1 - ND_err)``;
 7. Pearson ``rho`` between ``y_i`` and the fitted curve.
 
 :func:`ciopr_compare` then combines the lengths of one seizure:
@@ -30,11 +40,16 @@ For one seizure and one trained model (preictal length k), :func:`ciopr_terms` t
 An empty ND region (the transition starts before the first output) gives ``ND = 0``, ``ND_eff = 0``,
 ``ND_err = NaN`` (warned) and a zero ``Infl_comp`` factor. Any undefined term is NaN with an
 :class:`~seizurepred.evaluation.metrics.UndefinedMetricWarning`; a NaN term makes that length's CIOPC and CIOPR
-NaN, and the other lengths are compared among themselves.
+NaN, and the other lengths are compared among themselves. :func:`choose_opp` averages each length's CIOPR over
+the seizures it is given: the caller passes the same seizures for every length
+(:func:`seizurepred.sweep.ciopr_table.paper_opp`: those with a finite CIOPR under every length compared).
+The input (:mod:`seizurepred.sweep.ciopr_table`) is the uninterrupted record before onset, without the EEG
+within the labels' postictal exclusion after a previous seizure [R].
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -48,7 +63,15 @@ from seizurepred.evaluation.ciopr_fit import LN19, Blocks, block_average, find_s
 from seizurepred.evaluation.continuous import ContinuousOutput
 from seizurepred.evaluation.metrics import warn_undefined
 
-__all__ = ["CioprOptions", "CioprTerms", "CioprResult", "ciopr_terms", "ciopr_compare", "choose_opp"]
+__all__ = [
+    "CioprOptions",
+    "CioprTerms",
+    "CioprResult",
+    "ciopr_terms",
+    "with_spc_reading",
+    "ciopr_compare",
+    "choose_opp",
+]
 
 _NAN = math.nan
 
@@ -71,7 +94,8 @@ class CioprOptions:
         SPC at the start of sustained convergence [R, default] or at the first crossing of ``spc_level`` x
         maximum.
     spc_anchor : {"run_centre", "run_start"}
-        Where in the converged 3-block run SPC lies: its centre [R, default] or its earliest edge.
+        Where in the converged 3-block run SPC lies: its centre [R, default] or its earliest edge. SPC_err is
+        taken over ``[0, SPC]`` minutes before onset under either anchor.
     spc_level : float
         Fraction of the maximum 3-block mean (0.99).
     spc_n_mean : int
@@ -79,7 +103,7 @@ class CioprOptions:
     reconstruction : {"koutsouvelis_r1", "none"}
         Infl_comp and eta as reconstructed in docs/method.md, or switched off (eta = 1, Infl_comp = 0).
     min_amplitude : float
-        Smallest fitted amplitude that counts as a transition.
+        Smallest rise of the fitted curve over the blocks that counts as a transition (a falling output has none).
     """
 
     output: Literal["rounded", "probability"] = "rounded"
@@ -174,6 +198,30 @@ def _nd_terms(blocks: Blocks, tp_start: float) -> tuple[float, float, float]:
     return nd, nd_err, nd * (1.0 - nd_err)
 
 
+def _region_mean(blocks: Blocks, values: np.ndarray, *, hi_min: float, block_min: float) -> float:
+    """Time-weighted mean of per-block ``values`` over ``[0, hi_min]`` minutes before onset (blocks cut there)."""
+    overlap = np.minimum(blocks.start_min, hi_min) - np.maximum(blocks.start_min - block_min, 0.0)
+    weights = np.clip(overlap, 0.0, None)
+    total = float(weights.sum())
+    return float(np.sum(weights * values) / total) if total > 0 else _NAN
+
+
+def _spc_terms(blocks: Blocks, options: CioprOptions) -> tuple[float, float, float]:
+    """``(SPC, SPC_err, SPC_eff)``; the SPC region is ``[0, SPC]`` minutes before onset (see the module docstring)."""
+    spc, j = find_spc(
+        blocks,
+        mode=options.spc_mode,
+        level=options.spc_level,
+        n_mean=options.spc_n_mean,
+        anchor=options.spc_anchor,
+    )
+    if j is None:
+        spc_err = warn_undefined("SPC_err is undefined (no SPC region); NaN.") if spc == 0.0 else _NAN
+        return spc, spc_err, 0.0 if spc == 0.0 else _NAN
+    spc_err = _region_mean(blocks, np.abs(1.0 - blocks.y), hi_min=spc, block_min=options.block_min)
+    return spc, spc_err, spc * (1.0 - spc_err)
+
+
 def ciopr_terms(output, *, options: CioprOptions = CioprOptions()) -> CioprTerms:
     """Per-length CIOPR terms of one seizure's continuous output (formulas in the module docstring).
 
@@ -197,15 +245,7 @@ def ciopr_terms(output, *, options: CioprOptions = CioprOptions()) -> CioprTerms
         block_min=options.block_min,
         min_block_fraction=options.min_block_fraction,
     )
-    spc, j = find_spc(
-        blocks, mode=options.spc_mode, level=options.spc_level, n_mean=options.spc_n_mean, anchor=options.spc_anchor
-    )
-    if j is None:
-        spc_err = warn_undefined("SPC_err is undefined (no SPC region); NaN.") if spc == 0.0 else _NAN
-        spc_eff = 0.0 if spc == 0.0 else _NAN
-    else:
-        spc_err = float(np.mean(np.abs(1.0 - blocks.y[j:])))
-        spc_eff = spc * (1.0 - spc_err)
+    spc, spc_err, spc_eff = _spc_terms(blocks, options)
     fit = fit_logistic4(
         blocks.center_min, blocks.y, min_amplitude=options.min_amplitude, min_tp_min=options.block_min
     )
@@ -237,6 +277,19 @@ def ciopr_terms(output, *, options: CioprOptions = CioprOptions()) -> CioprTerms
         reason=fit.reason,
         blocks=blocks,
     )
+
+
+def with_spc_reading(terms: CioprTerms, options: CioprOptions) -> CioprTerms:
+    """``terms`` with SPC, SPC_err and SPC_eff recomputed under ``options``' SPC reading (the fit is kept).
+
+    The fit and the ND terms do not depend on ``spc_mode``, ``spc_anchor``, ``spc_level`` or ``spc_n_mean``:
+    the robustness table (:mod:`seizurepred.sweep.ciopr_table`) fits each output once and rereads SPC from
+    ``terms.blocks``, which must come from the same ``output``, ``threshold`` and ``block_min``.
+    """
+    if terms.blocks is None:
+        raise ConfigError("Invalid value for 'terms': allowed CioprTerms with blocks; got blocks=None.")
+    spc, spc_err, spc_eff = _spc_terms(terms.blocks, options)
+    return dataclasses.replace(terms, spc_min=spc, spc_err=spc_err, spc_eff=spc_eff)
 
 
 def _finite(t: CioprTerms) -> bool:
@@ -291,13 +344,15 @@ def choose_opp(
     """The paper's optimal preictal period (OPP) of one patient ("paper CIOPR").
 
     The length with the highest mean CIOPR over the patient's eligible seizures (NaN values ignored); if no
-    length has a finite mean CIOPR (no eligible seizure), the length with the highest F1. Ties go to the
+    length has a finite mean CIOPR (no eligible seizure), the length with the highest F1. The means compare
+    lengths only if every sequence holds the same seizures: pass the common set (seizures with a finite CIOPR
+    under every compared length; :func:`seizurepred.sweep.ciopr_table.paper_opp` does). Ties go to the
     **shorter** length [R]: the paper's footnote on chb21 (60 and 45 min identical, 45 chosen).
 
     Parameters
     ----------
     ciopr_by_length : mapping of int to sequence of float
-        Preictal length (min) -> CIOPR of each eligible seizure (may be empty).
+        Preictal length (min) -> CIOPR of each seizure of the common set (may be empty).
     f1_by_length : mapping of int to float
         Preictal length (min) -> pooled segment F1.
 

@@ -4,9 +4,9 @@ Time axis: ``x`` = positive minutes before onset (x decreases as time runs towar
 
     f(x) = a / (1 + exp(-b (x - c))) + d,     a >= 0,
 
-so an output that *rises towards the onset* has ``b < 0``; the inflection point is ``c`` minutes before onset and
-the 5 %-95 % transition lasts ``2 ln 19 / |b|`` minutes, from ``c + ln 19 / |b|`` (start, earlier in time) to
-``c - ln 19 / |b|`` (end).
+so an output that *rises towards the onset* has ``b < 0``, the only sign CIOPR fits (:func:`fit_logistic4`); the
+inflection point is ``c`` minutes before onset and the 5 %-95 % transition lasts ``2 ln 19 / |b|`` minutes, from
+``c + ln 19 / |b|`` (start, earlier in time) to ``c - ln 19 / |b|`` (end).
 """
 
 from __future__ import annotations
@@ -124,10 +124,15 @@ def _failed(reason: str) -> LogisticFit:
     return LogisticFit(nan, nan, nan, nan, nan, False, reason)
 
 
-def _grid_start(x: np.ndarray, y: np.ndarray, lower, upper) -> tuple[float, float, float, float]:
-    """Best (a, b, c, d) on a (b, c) grid, with a and d solved by linear least squares for each grid point."""
-    mags = np.geomspace(upper[1] / 150.0, upper[1], 12)
-    bs = np.concatenate([-mags, mags])[:, None, None]
+def _grid_start(
+    x: np.ndarray, y: np.ndarray, lower, upper, b_max: float
+) -> tuple[float, float, float, float]:
+    """Best (a, b, c, d) on a (b, c) grid, with a and d solved by linear least squares for each grid point.
+
+    The slopes are 12 magnitudes up to ``b_max``, negative only (a rise towards onset) unless ``upper[1] > 0``.
+    """
+    mags = np.geomspace(b_max / 150.0, b_max, 12)
+    bs = (np.concatenate([-mags, mags]) if upper[1] > 0 else -mags)[:, None, None]
     cs = np.linspace(lower[2], upper[2], 241)[None, :, None]
     S = expit(bs * (x - cs))  # (n_b, n_c, n_blocks)
     s_mean = S.mean(axis=-1)
@@ -141,24 +146,40 @@ def _grid_start(x: np.ndarray, y: np.ndarray, lower, upper) -> tuple[float, floa
     return float(a[ib, ic]), float(bs[ib, 0, 0]), float(cs[0, ic, 0]), float(d[ib, ic])
 
 
-def _starts(x: np.ndarray, y: np.ndarray) -> list[tuple[float, float, float, float]]:
+def _starts(x: np.ndarray, y: np.ndarray, rising_only: bool) -> list[tuple[float, float, float, float]]:
     lo, hi = float(y.min()), float(y.max())
     third = max(1, y.size // 3)
-    sign = -1.0 if y[-third:].mean() >= y[:third].mean() else 1.0  # x decreases along y: rise -> b < 0
+    rises = rising_only or y[-third:].mean() >= y[:third].mean()
+    sign = -1.0 if rises else 1.0  # x decreases along y: rise -> b < 0
     return [(max(hi - lo, 0.1), sign * b0, float(np.median(x)), lo) for b0 in (0.05, 0.5)]
 
 
 def fit_logistic4(
-    x: np.ndarray, y: np.ndarray, *, min_amplitude: float = 0.05, min_tp_min: float = 8.0
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    min_amplitude: float = 0.05,
+    min_tp_min: float = 8.0,
+    rising_only: bool = True,
 ) -> LogisticFit:
     """Least-squares fit of ``f(x) = a / (1 + exp(-b (x - c))) + d`` with :func:`scipy.optimize.curve_fit`.
 
-    Bounds: ``0 <= a <= 2``, ``|b| <= 2 ln 19 / min_tp_min`` per minute (a transition shorter than one block
-    cannot be resolved from block means, and an unbounded slope never converges on a step), ``c`` within one record span of the data, ``-1 <= d <= 2``.
-    Start: the best point of a grid over (b, c) (24 slopes of either sign, 241 inflection points across the
-    bounds) with a and d solved by linear least squares at each grid point; curve_fit (analytic Jacobian)
-    refines it. Should that fail, two heuristic starts (b of the overall trend's sign, c the median of x) are
-    tried.
+    Bounds: ``0 <= a <= 2``; ``-2 ln 19 / min_tp_min <= b <= 0`` per minute (``rising_only``; ``|b|`` bounded
+    on both sides otherwise); ``c`` within one record span of the data; ``-1 <= d <= 2``.
+
+    * The sign [R, read from the paper]: the sigmoid is the output's transition *to preictal* (ND before it, SPC
+      where the output converges to 1 after it; the paper's ``TP = 2 ln 19 / b`` is positive only for a rise
+      with time running forward), so only a rise towards onset (``b <= 0`` here) is a transition; an output
+      that falls towards onset has none and the fit is reported as failed, as a flat one is.
+    * The slope bound [R; the paper states no bound]: a transition shorter than one block (``min_tp_min``, 8 min)
+      cannot be resolved from block means; without the bound a step has no least-squares optimum (``|b| -> inf``)
+      and any ``c`` between the two block centres around it fits equally, so ``Infl`` (and ``Infl_comp``) would
+      be arbitrary. The bound is inactive for every transition longer than one block (those fits are the
+      unbounded ones); a step reports TP = 8 min and ``c`` midway between the block centres.
+
+    Start: the best point of a grid over (b, c) (12 slope magnitudes, 241 inflection points across the bounds)
+    with a and d solved by linear least squares at each grid point; curve_fit (analytic Jacobian) refines it.
+    Should that fail, two heuristic starts (c the median of x) are tried.
 
     Parameters
     ----------
@@ -167,15 +188,18 @@ def fit_logistic4(
     y : ndarray of shape (n_blocks,)
         Block outputs.
     min_amplitude : float
-        A fitted amplitude ``a`` below this means the output has no transition: the fit is reported as failed.
+        A fitted curve that changes by less than this over the blocks (``ptp`` of the fit at ``x``, at most
+        ``a``) has no transition: the fit is reported as failed.
     min_tp_min : float
         Shortest transition period the fit may report, in minutes (the block length).
+    rising_only : bool
+        Fit only a rise towards onset (``b <= 0``; CIOPR). ``False``: either sign.
 
     Returns
     -------
     LogisticFit
-        Failure (flat output, fewer than 5 blocks, no convergence, amplitude below ``min_amplitude``) gives NaN
-        parameters and an :class:`~seizurepred.evaluation.metrics.UndefinedMetricWarning`.
+        Failure (flat output, fewer than 5 blocks, no convergence, no rise of at least ``min_amplitude``) gives
+        NaN parameters and an :class:`~seizurepred.evaluation.metrics.UndefinedMetricWarning`.
     """
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
@@ -186,9 +210,9 @@ def fit_logistic4(
     span = float(np.ptp(x)) or 1.0
     b_max = 2.0 * LN19 / min_tp_min
     lower = (0.0, -b_max, float(x.min()) - span, -1.0)
-    upper = (2.0, b_max, float(x.max()) + span, 2.0)
+    upper = (2.0, 0.0 if rising_only else b_max, float(x.max()) + span, 2.0)
     best = None
-    for p0 in [_grid_start(x, y, lower, upper), *_starts(x, y)]:
+    for p0 in [_grid_start(x, y, lower, upper, b_max), *_starts(x, y, rising_only)]:
         p0 = np.clip(p0, lower, upper)
         try:
             with warnings.catch_warnings():
@@ -203,13 +227,12 @@ def fit_logistic4(
     if best is None:
         return _failed("curve_fit did not converge")
     a, b, c, d = (float(v) for v in best)
-    if a < min_amplitude or abs(b) < 1e-9:
-        return _failed(f"fitted amplitude {a:.3g} below {min_amplitude:g} (no transition)")
     fitted = logistic4(x, a, b, c, d)
-    if float(np.ptp(fitted)) < 1e-12:
-        rho = warn_undefined("Pearson rho of the CIOPR fit is undefined (constant fit); reported as NaN.")
-    else:
-        rho = float(np.corrcoef(y, fitted)[0, 1])
+    change = float(np.ptp(fitted))
+    if change < max(min_amplitude, 1e-12) or abs(b) < 1e-9:
+        what = "rise towards onset" if rising_only else "change"
+        return _failed(f"fitted {what} {change:.3g} below {min_amplitude:g} (no transition)")
+    rho = float(np.corrcoef(y, fitted)[0, 1])
     return LogisticFit(a, b, c, d, rho, True)
 
 
@@ -238,7 +261,10 @@ def find_spc(
     spc_min : float
         NaN (with a warning) when fewer than ``n_mean`` blocks exist or ``M <= 0``.
     j : int or None
-        Index of the first block of the SPC region (``blocks.y[j:]``), None when SPC is NaN or 0.
+        Index of the first block of the converged run (``j*``), None when SPC is NaN or 0. The SPC region over
+        which SPC_err is taken is ``[0, SPC]`` minutes before onset (:mod:`~seizurepred.evaluation.ciopr`):
+        ``blocks.y[j:]`` with ``anchor="run_start"``, from the middle of block ``j + n_mean // 2`` with
+        ``"run_centre"`` (odd ``n_mean``).
     """
     y = blocks.y
     if y.size < n_mean:

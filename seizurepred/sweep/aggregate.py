@@ -69,6 +69,14 @@ def _nanmean(values: list[float]) -> float:
 
 
 def _pooled_rows(case: str, folds: list[FoldResult], ciopr: list[dict], config: SweepConfig) -> list[dict]:
+    """One row per length: segment metrics pooled over folds; ``spc_min_mean`` over the length's CIOPR rows;
+    ``ciopr_mean`` over the common set (the seizures and repeats with a finite CIOPR under every compared length,
+    :func:`~seizurepred.sweep.ciopr_table.common_ciopr_set`), so lengths are compared on the same seizures:
+    ``n_ciopr_seizures`` counts that set (0 for a length not compared) and ``ciopr_common_set`` names it."""
+    from seizurepred.sweep.ciopr_table import ciopr_means, common_ciopr_set, common_set_label
+
+    lengths, common = common_ciopr_set(ciopr)
+    means = ciopr_means(ciopr)
     rows = []
     for k in config.preictal_mins:
         mine = [f for f in folds if f.preictal_min == k]
@@ -78,11 +86,13 @@ def _pooled_rows(case: str, folds: list[FoldResult], ciopr: list[dict], config: 
         crows = [r for r in ciopr if r["preictal_min"] == k]
         row = {"case": case, "preictal_min": k, "n_folds": len(mine)}
         row.update({m: pooled[m] for m in _METRICS})
+        compared = k in lengths
         row.update(
             {
                 "spc_min_mean": _nanmean([r["spc_min"] for r in crows]),
-                "ciopr_mean": _nanmean([r["ciopr"] for r in crows]),
-                "n_ciopr_seizures": sum(1 for r in crows if math.isfinite(r["ciopr"])),
+                "ciopr_mean": means.get(k, math.nan),
+                "n_ciopr_seizures": len(common) if compared else 0,
+                "ciopr_common_set": common_set_label(common) if compared else "",
             }
         )
         rows.append(row)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 
@@ -40,7 +41,8 @@ def _step(at_min, t):
 
 
 def _reference_spc(probs, level=0.99, *, sustained=True, centre=True):
-    """Slow SPC: the first 3-block run reaching the level (sustained: staying there), anchored at its centre or start."""
+    """Slow SPC: the first 3-block run reaching the level (sustained: staying there), anchored at its centre or
+    start; SPC_err over [0, SPC] minutes before onset (centre: the run's middle block counts half, its first not)."""
     y = probs.reshape(-1, 96).mean(axis=1)  # 600 min = 75 full blocks, earliest first
     m = np.array([y[j : j + 3].mean() for j in range(y.size - 2)])
     ok = m >= level * m.max()
@@ -48,7 +50,11 @@ def _reference_spc(probs, level=0.99, *, sustained=True, centre=True):
         j = next(j for j in range(m.size) if ok[j:].all())
     else:
         j = next(j for j in range(m.size) if ok[j])
-    return 600.0 - 8.0 * j - (12.0 if centre else 0.0), float(np.mean(np.abs(1 - y[j:])))
+    if not centre:
+        return 600.0 - 8.0 * j, float(np.mean(np.abs(1 - y[j:])))
+    err = np.abs(1 - y[j + 1 :])
+    weights = np.r_[0.5, np.ones(err.size - 1)]
+    return 600.0 - 8.0 * j - 12.0, float(np.sum(weights * err) / weights.sum())
 
 
 def test_block_average_matches_reshape_and_drops_partial_leading_block():
@@ -74,6 +80,9 @@ def test_clean_sigmoid_rising_90_min_before_onset():
     assert terms.spc_min == spc
     assert terms.spc_err == pytest.approx(spc_err)
     assert terms.spc_eff == pytest.approx(spc * (1 - spc_err))
+    start = ciopr_terms(_output(p, t), options=CioprOptions(output="probability", spc_anchor="run_start"))
+    spc, spc_err = _reference_spc(p, centre=False)
+    assert start.spc_min == spc and start.spc_err == pytest.approx(spc_err)
     assert terms.rho > 0.999
 
 
@@ -224,3 +233,181 @@ def test_fit_is_as_good_as_curve_fit_started_at_the_truth(seed):
     sse = np.sum((logistic4(x, fit.a, fit.b, fit.c, fit.d) - y) ** 2)
     assert sse <= np.sum((logistic4(x, *ref) - y) ** 2) + 1e-9
     assert fit.rho == pytest.approx(np.corrcoef(y, logistic4(x, fit.a, fit.b, fit.c, fit.d))[0, 1])
+
+
+# ------------------------------------------------------------------ review of issue 19 (deliverable 8)
+def test_transition_bound_is_one_block_and_inactive_above_it():
+    """[R] TP >= 8 min: block-level transitions longer than a block are fitted exactly (the bound never binds);
+    a step, which has no least-squares optimum without it, gets TP = 8 min and Infl at its edge."""
+    from seizurepred.evaluation.ciopr_fit import fit_logistic4, logistic4
+
+    x = np.arange(75)[::-1] * 8.0 + 4.0
+    for tp in (12.0, 16.0, 24.0):
+        fit = fit_logistic4(x, logistic4(x, 1.0, -2 * LN19 / tp, 150.0, 0.0))
+        assert 2 * LN19 / abs(fit.b) == pytest.approx(tp, rel=1e-6) and fit.c == pytest.approx(150.0, abs=1e-4)
+    step = (x < 96.0).astype(float)  # jumps between the block centres 100 and 92
+    fit = fit_logistic4(x, step)
+    assert 2 * LN19 / abs(fit.b) == pytest.approx(8.0) and fit.c == pytest.approx(96.0, abs=0.1)
+    # without a bound, every inflection point between the two centres fits the step equally (Infl undefined)
+    sse = [np.sum((logistic4(x, 1.0, -1e3, c, 0.0) - step) ** 2) for c in (92.5, 96.0, 99.5)]
+    assert max(sse) < 1e-12
+
+
+def test_falling_output_is_no_transition():
+    """An output that falls towards onset does not converge to preictal: no transition (NaN terms, warned),
+    whereas its mirror image rises and is fitted; before the fix the fall was fitted with b > 0."""
+    t = _times()
+    fall = expit(0.1 * (_centres(t) - 90.0))  # preictal-like far from onset, interictal-like near it
+    opts = CioprOptions(output="probability")
+    rise = ciopr_terms(_output(1.0 - fall, t), options=opts)
+    with pytest.warns(UndefinedMetricWarning) as record:
+        falling = ciopr_terms(_output(fall, t), options=opts)
+    assert any("no transition" in str(w.message) for w in record)
+    assert rise.fit_ok and rise.b < 0 and rise.infl_min == pytest.approx(90.0, abs=0.5)
+    assert not falling.fit_ok and "rise towards onset" in falling.reason
+    assert math.isnan(falling.infl_min) and math.isnan(falling.nd_eff) and math.isnan(falling.tp_min)
+    assert falling.spc_min == 0.0  # the output is not converged at onset
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        res = ciopr_compare({60: falling, 30: rise})
+        rng = np.random.default_rng(7)
+        for _ in range(3):  # noisy falls, rounded: never a transition
+            noisy = np.clip(fall + rng.normal(0, 0.2, t.size), 0, 1)
+            assert not ciopr_terms(_output(noisy, t)).fit_ok
+    assert math.isnan(res[60].ciopr) and res[30].ciopr == 1.0
+
+
+def test_spc_err_is_taken_over_the_minutes_of_spc():
+    """SPC_eff = converged minutes from SPC to onset under either anchor: with the centre anchor the run's first
+    block lies before SPC and is not counted, its middle block counts half."""
+    t = _times()
+    c = _centres(t)
+    p = np.select([c >= 96, c >= 88, c >= 72], [0.0, 0.98, 1.0], 0.5)  # blocks: 0 .. | 0.98 | 1 | 1 | 0.5 x 9
+    opts = CioprOptions(output="probability", spc_mode="first_crossing")
+    centre = ciopr_terms(_output(p, t), options=opts)
+    assert centre.spc_min == 84.0  # the run 96-72 min reaches 0.99 first; its centre
+    assert centre.spc_eff == pytest.approx(4.0 + 8.0 + 72 * 0.5)  # output integrated over 84-0 min = 48
+    assert centre.spc_err == pytest.approx(1 - 48.0 / 84.0)  # (before: the whole run from 96 min, 0.3767)
+    start = ciopr_terms(_output(p, t), options=dataclasses.replace(opts, spc_anchor="run_start"))
+    assert start.spc_min == 96.0 and start.spc_eff == pytest.approx(8 * 0.98 + 16.0 + 36.0)
+
+
+def _fold(k, sid, probs, *, record_min=600.0, label=None):
+    from _factories import make_fold
+
+    from seizurepred.sweep.fold_result import FoldResult
+
+    t = _times(record_min)
+    cont = ContinuousOutput(sid, t, probs, record_min / 60.0, 5.0)
+    y = np.array([1, 0, 1, 0], dtype=np.int8)
+    fold = make_fold(k, sid, label=label)
+    return FoldResult(fold=fold, y_true=y, y_score=y.astype(np.float32), continuous=cont)
+
+
+def _flip_outputs(edge_60=80.0, edge_15=56.0):
+    """60 min: 0.5 output before its step at 80 min (ND_err 0.5); 15 min: clean step at 56 min."""
+    t = _times()
+    half = (np.arange(t.size) % 2).astype(float)
+    return {60: np.where(_centres(t) < edge_60, 1.0, half), 15: _step(edge_15, t)}
+
+
+def test_robustness_table_crosses_the_spc_anchor():
+    """The anchor is a reading of the paper: with r1, CIOPC_60 - CIOPC_15 = (S_60 - S_15) - S_15 ND_err_60
+    = 24 - 56/2 < 0 at the run start, but 24 - 44/2 > 0 at the run centre: the OPP changes with it."""
+    import itertools
+
+    from seizurepred.sweep.ciopr_table import CIOPR_READINGS, ciopr_rows, paper_opp, reading_variants
+
+    assert CIOPR_READINGS["spc_anchor"] == ("run_centre", "run_start")
+    folds = [_fold(k, sid, p) for sid in (0, 1) for k, p in _flip_outputs().items()]
+    pooled = [{"preictal_min": 60, "f1": 0.9}, {"preictal_min": 15, "f1": 0.9}]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        used = ciopr_rows("chb97", folds, CioprOptions())
+        table = reading_variants("chb97", folds, CioprOptions(), pooled, used)
+        by = {(r["preictal_min"], r["seizure_id"]): r["ciopr"] for r in used}
+        assert by[(15, 0)] == pytest.approx(88.0 / 90.0) and by[(60, 0)] == 1.0  # centre: 68 + 44/2 vs 44 + 44
+        start = ciopr_rows("chb97", folds, CioprOptions(spc_anchor="run_start"))
+        by = {(r["preictal_min"], r["seizure_id"]): r["ciopr"] for r in start}
+        assert by[(60, 0)] == pytest.approx(108.0 / 112.0) and by[(15, 0)] == 1.0  # start: 80 + 56/2 vs 56 + 56
+        assert len(table) == 16 == len(list(itertools.product(*CIOPR_READINGS.values())))
+        cell = {(v["output"], v["spc_mode"], v["spc_anchor"], v["reconstruction"]): v for v in table}
+        assert cell[("rounded", "sustained", "run_centre", "koutsouvelis_r1")]["opp_min"] == 60
+        assert cell[("rounded", "sustained", "run_centre", "koutsouvelis_r1")]["used"]
+        assert cell[("rounded", "sustained", "run_start", "koutsouvelis_r1")]["opp_min"] == 15
+        for v in table:  # rereading SPC from the fitted blocks equals computing the reading from scratch
+            opts = CioprOptions(**{name: v[name] for name in CIOPR_READINGS})
+            assert (v["opp_min"], v["criterion"]) == paper_opp(ciopr_rows("chb97", folds, opts), pooled)
+
+
+def _two_seizure_manifest(gap_min):
+    """Seizure 0 ends at 61 min; seizure 1 starts ``gap_min`` later (one 10-h recording)."""
+    from seizurepred.io.manifest import Manifest, Recording, Seizure
+
+    onset_1 = (61.0 + gap_min) * 60.0
+    seizures = (Seizure(3600.0, 3660.0), Seizure(onset_1, onset_1 + 30.0))
+    rec = Recording("chb97_01.edf", 0.0, 36000.0, ("FP1-F7",), seizures)
+    return Manifest(case="chb97", sfreq=256.0, recordings=(rec,))
+
+
+def test_ciopr_input_leaves_out_the_postictal_hour():
+    """The record starts at the previous seizure's end; its first hour (postictal, here the model fires) is no
+    CIOPR input: the ND region then holds only interictal-like output, and the input must still exceed 2.5 h."""
+    from seizurepred.sweep.ciopr_table import ciopr_input, ciopr_rows
+
+    t = _times(240.0)
+    probs = ((_centres(t) > 180.0) | (_centres(t) < 40.0)).astype(float)  # postictal firing, then a step at 40
+    fold = _fold(60, 1, probs, record_min=240.0)
+    trimmed = ciopr_input(fold, _two_seizure_manifest(240.0))
+    assert trimmed.record_hours == 3.0 and trimmed.times_min_before_onset.max() <= 180.0
+    assert trimmed.probs.size == 180 * 12 and not trimmed.probs[trimmed.times_min_before_onset > 40.0].any()
+    assert ciopr_input(fold).record_hours == 4.0  # no manifest: no previous seizure known
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        (row,) = ciopr_rows("chb97", [fold], CioprOptions(), manifest=_two_seizure_manifest(240.0))
+        (raw,) = ciopr_rows("chb97", [fold], CioprOptions())
+    assert row["record_hours"] == 3.0 and row["n_blocks"] == 22 and row["nd_err"] == 0.0
+    assert raw["n_blocks"] == 30 and raw["nd_err"] > 0.2  # the postictal firing counted as interictal error
+    label = dataclasses.replace(fold.fold.label, interictal_after_end_min=80.0)  # the longer exclusion rules
+    longer = ciopr_input(_fold(60, 1, probs, record_min=240.0, label=label), _two_seizure_manifest(240.0))
+    assert longer.record_hours == pytest.approx(160.0 / 60.0) and longer.times_min_before_onset.max() <= 160.0
+    # 3 h after the previous seizure: 2 h remain, below 2.5 h: not eligible
+    short = _fold(60, 1, probs[t <= 180.0], record_min=180.0)
+    assert ciopr_input(short) is not None and ciopr_input(short, _two_seizure_manifest(180.0)) is None
+
+
+def test_paper_opp_compares_lengths_on_the_same_seizures():
+    """Seizure 0 has a CIOPR under every length and 60 is best there; seizure 1 has none at 15 min, where 30
+    wins. Averaged per length over different seizures, 15 (one seizure, 0.9) would beat 60 and 30; on the common
+    set {seizure 0} 60 wins, and the pooled table names that set."""
+    from seizurepred.sweep.aggregate import _pooled_rows
+    from seizurepred.sweep.ciopr_table import ciopr_means, common_ciopr_set, paper_opp
+    from seizurepred.sweep.config import SweepConfig
+
+    values = {(60, 0): 1.0, (30, 0): 0.7, (15, 0): 0.9, (60, 1): 0.6, (30, 1): 1.0, (15, 1): math.nan}
+    rows = [
+        {"preictal_min": k, "seizure_id": s, "repeat": 0, "ciopr": v, "spc_min": 30.0}
+        for (k, s), v in values.items()
+    ]
+    assert common_ciopr_set(rows) == ((15, 30, 60), ((0, 0),))
+    assert ciopr_means(rows) == {60: 1.0, 30: 0.7, 15: 0.9}
+    pooled = [{"preictal_min": k, "f1": 0.9} for k in (60, 30, 15)]
+    assert paper_opp(rows, pooled) == (60, "CIOPR")
+    per_length = {k: [v for (kk, _), v in values.items() if kk == k] for k in (60, 30, 15)}
+    assert choose_opp(per_length, {}) == (15, "CIOPR")  # each length over its own seizures: the bias
+    folds = [_fold(k, s, np.zeros(10), record_min=10.0) for k in (60, 30, 15) for s in (0, 1)]
+    table = _pooled_rows("chb97", folds, rows, SweepConfig(preictal_mins=(60, 30, 15)))
+    assert [(r["ciopr_mean"], r["n_ciopr_seizures"], r["ciopr_common_set"]) for r in table] == [
+        (1.0, 1, "sz000_r0"), (0.7, 1, "sz000_r0"), (0.9, 1, "sz000_r0")
+    ]
+    # a length with no finite CIOPR is not compared (NaN, 0 seizures) and does not empty the common set
+    rows += [{"preictal_min": 45, "seizure_id": s, "repeat": 0, "ciopr": math.nan, "spc_min": 30.0}
+             for s in (0, 1)]
+    assert common_ciopr_set(rows) == ((15, 30, 60), ((0, 0),)) and math.isnan(ciopr_means(rows)[45])
+    folds += [_fold(45, s, np.zeros(10), record_min=10.0) for s in (0, 1)]
+    table = _pooled_rows("chb97", folds, rows, SweepConfig(preictal_mins=(60, 45, 30, 15)))
+    assert [r["n_ciopr_seizures"] for r in table] == [1, 0, 1, 1] and table[1]["ciopr_common_set"] == ""
+    assert math.isnan(table[1]["ciopr_mean"]) and paper_opp(rows, pooled) == (60, "CIOPR")
+    # disjoint sets: no common seizure, so no CIOPR comparison: the F1 fallback
+    disjoint = [r for r in rows if (r["preictal_min"], r["seizure_id"]) != (60, 0)]
+    assert common_ciopr_set(disjoint)[1] == () and paper_opp(disjoint, pooled) == (15, "F1")
