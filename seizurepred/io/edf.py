@@ -13,8 +13,10 @@ or physical min == max, or a swapped pair giving a negative gain) is an ``EDFErr
 channel; digital values outside the digital range are kept and calibrated linearly, as the libraries do; a
 truncated last data record, or a header claiming more records than the file holds, gives an :class:`EDFWarning`
 and the whole records are read; a header claiming fewer is obeyed. Non-EDF bytes, a truncated or malformed header,
-unequal sampling rates among the requested channels and an out-of-range ``start_s`` / ``stop_s`` raise a one-line
-:class:`~seizurepred.errors.EDFError` / ``ConfigError`` naming the file.
+unequal sampling rates among the requested channels, an out-of-range ``start_s`` / ``stop_s`` and a read of more
+than :data:`MAX_READ_BYTES` (a header declaring hundreds of hours: a damaged or sparse file) raise a one-line
+:class:`~seizurepred.errors.EDFError` / ``ConfigError`` naming the file. A requested channel with a non-finite
+calibration, or one whose samples could overflow float32 (``physical_max = 1e38``), is refused too.
 """
 
 from __future__ import annotations
@@ -28,15 +30,23 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from seizurepred.errors import ConfigError, EDFError
-from seizurepred.io.edf_header import EdfHeader, EDFWarning, _common_sfreq, check_calibration, read_header
+from seizurepred.io.edf_header import (
+    EdfHeader,
+    EDFWarning,
+    _common_sfreq,
+    check_calibration,
+    read_header,
+    unit_scale,
+)
 from seizurepred.io.montage import resolve_channels
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["EDFWarning", "EdfHeader", "check_calibration", "read_header", "read_recording"]
 
-#: factor from a channel's physical unit to µV (unknown or empty units are taken as µV, as CHB-MIT writes "uV")
-_TO_UV = {"UV": 1.0, "MV": 1e3, "V": 1e6, "NV": 1e-3}
+#: Largest output of one read, in bytes (float32): 4 GiB is about 50 h of 23 channels at 256 Hz, 12x the longest
+#: CHB-MIT file; a header declaring more (a sparse or damaged file) is refused before anything is allocated.
+MAX_READ_BYTES = 4 * 2**30
 
 
 def _sample_range(header: EdfHeader, sfreq: float, start_s: object, stop_s: object) -> tuple[int, int]:
@@ -116,12 +126,27 @@ def read_recording(
                          shape=(r1 - r0, hdr.record_len))  # fmt: skip
     except (OSError, ValueError) as exc:
         raise EDFError(f"{hdr.path}: cannot map the data records ({exc}).") from None
-    out = np.empty((len(idx), stop - start), dtype=np.float32)
+    out = _allocate(hdr, len(idx), stop - start, sfreq)
     _calibrate_into(out, data, hdr, idx, start - r0 * spr)
     del data
     if logger.isEnabledFor(logging.DEBUG):
         _debug_out_of_range(out, hdr, idx)
     return out
+
+
+def _allocate(hdr: EdfHeader, n_chans: int, n_samples: int, sfreq: float) -> np.ndarray:
+    """The float32 output array, refused when it would exceed :data:`MAX_READ_BYTES` (or the memory left)."""
+    n_bytes = 4 * n_chans * n_samples
+    what = f"{n_chans} channels x {n_samples / sfreq / 3600:.1f} h at {sfreq:g} Hz need {n_bytes / 2**30:.1f} GiB"
+    if n_bytes > MAX_READ_BYTES:
+        raise EDFError(
+            f"{hdr.path}: {what}, more than the {MAX_READ_BYTES / 2**30:g} GiB one read may take ({hdr.n_records} "
+            f"records of {hdr.record_duration_s:g} s); a damaged or sparse file? Read a part with start_s/stop_s."
+        )
+    try:
+        return np.empty((n_chans, n_samples), dtype=np.float32)
+    except MemoryError:
+        raise EDFError(f"{hdr.path}: {what}; not enough memory to read them.") from None
 
 
 #: float32 values per chunk (512 KiB): cast, scale and shift while the chunk is in cache
@@ -160,11 +185,6 @@ def _runs(unique: Sequence[tuple[int, int]]) -> list[tuple[int, int, int]]:
     return runs
 
 
-def _unit_scale(dimension: str) -> float:
-    key = dimension.replace("\u00b5", "u").replace("\u03bc", "u").upper()
-    return _TO_UV.get(key, 1.0)
-
-
 def _calibrate_into(out: np.ndarray, data: np.ndarray, hdr: EdfHeader, idx: np.ndarray, start: int) -> None:
     """Write µV of channels ``idx``, samples ``start:start + out.shape[1]`` of ``data``, into ``out`` (float32).
 
@@ -175,7 +195,7 @@ def _calibrate_into(out: np.ndarray, data: np.ndarray, hdr: EdfHeader, idx: np.n
     spr = hdr.samples_per_record[idx[0]]
     col = np.concatenate([[0], np.cumsum(hdr.samples_per_record)])
     dims = hdr.physical_dimension or ("",) * hdr.n_channels
-    scale = np.array([_unit_scale(d) for d in dims])
+    scale = np.array([unit_scale(d) for d in dims])
     gain = (np.asarray(hdr.gain) * scale).astype(np.float32)[:, None, None]
     offset = (np.asarray(hdr.offset) * scale).astype(np.float32)[:, None, None]
     first: dict[int, int] = {}

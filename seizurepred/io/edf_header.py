@@ -7,8 +7,10 @@ bytes, a truncated or malformed header and EDF+D raise a one-line :class:`~seizu
 file.
 
 Calibration is ``physical = digital * gain + offset`` with ``gain = (pmax - pmin) / (dmax - dmin)``. It is parsed
-for every channel but judged (:func:`check_calibration`) only for the channels a caller reads: CHB-MIT's dummy
-channels (``-``, ``.``) have digital min == max (gain NaN) and must not make a file unreadable.
+for every channel (a non-finite value such as ``1e400`` or ``nan`` included) but judged (:func:`check_calibration`)
+only for the channels a caller reads: CHB-MIT's dummy channels (``-``, ``.``) have digital min == max (gain NaN) and
+must not make a file unreadable. A read channel must have a finite calibration whose samples stay within
+:data:`MAX_ABS_UV` (1 kV): beyond it, float32 preprocessing overflows to inf/NaN and the cache would hold garbage.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import logging
 import math
 import os
 import re
+import stat
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,7 +33,21 @@ from seizurepred.io.montage import is_matchable
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["EDFWarning", "EdfHeader", "check_calibration", "read_header"]
+__all__ = [
+    "MAX_ABS_UV",
+    "EDFWarning",
+    "EdfHeader",
+    "check_calibration",
+    "read_header",
+    "special_file_kind",
+    "unit_scale",
+]
+
+#: Largest calibrated magnitude (µV) a read channel may reach over the whole int16 range. 1 kV is far beyond any
+#: EEG/ECG amplifier, and keeps squares and sums of float32 samples (filters, re-referencing, band power) finite.
+MAX_ABS_UV = 1e9
+#: factor from a channel's physical unit to µV (unknown or empty units are taken as µV, as CHB-MIT writes "uV")
+_TO_UV = {"UV": 1.0, "MV": 1e3, "V": 1e6, "NV": 1e-3}
 
 _FIXED = (
     ("version", 8),
@@ -105,10 +122,11 @@ class EdfHeader:
 
     def __post_init__(self) -> None:
         pmin, pmax, dmin, dmax = (np.asarray(getattr(self, k), dtype=np.float64) for k in _CAL_KEYS)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             gain = np.where(dmax != dmin, (pmax - pmin) / (dmax - dmin), np.nan)
+            offset = pmin - dmin * gain
         object.__setattr__(self, "gain", tuple(gain.tolist()))
-        object.__setattr__(self, "offset", tuple((pmin - dmin * gain).tolist()))
+        object.__setattr__(self, "offset", tuple(offset.tolist()))
 
     @property
     def n_channels(self) -> int:
@@ -157,13 +175,31 @@ def _text(raw: bytes) -> str:
     return raw.decode("latin-1").strip(" \t\r\n\x00")
 
 
-def _number(raw: bytes, name: str, path: Path, *, integer: bool = False) -> float:
+def unit_scale(dimension: str) -> float:
+    """Factor from a physical dimension (``uV``, ``µV``, ``mV``, ``V``, ``nV``) to µV; 1 for other units."""
+    key = dimension.replace("\u00b5", "u").replace("\u03bc", "u").upper()
+    return _TO_UV.get(key, 1.0)
+
+
+def special_file_kind(mode: int) -> str | None:
+    """What a path is when it is neither a regular file nor a folder (``"character device"``, ...), else None.
+
+    Reading such a path as an input file never ends (``/dev/zero``), blocks (a FIFO) or fails obscurely.
+    """
+    for test, kind in ((stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"),
+                       (stat.S_ISFIFO, "named pipe (FIFO)"), (stat.S_ISSOCK, "socket")):  # fmt: skip
+        if test(mode):
+            return kind
+    return None
+
+
+def _number(raw: bytes, name: str, path: Path, *, integer: bool = False, finite: bool = True) -> float:
     text = _text(raw).replace(",", ".")
     try:
         value = float(text)
     except ValueError:
         raise EDFError(f"{path}: header field {name!r} is not a number: {text!r}.") from None
-    if not math.isfinite(value) or (integer and not value.is_integer()):
+    if (finite and not math.isfinite(value)) or (integer and not value.is_integer()):
         raise EDFError(
             f"{path}: header field {name!r} is not a valid {'integer' if integer else 'number'}: {text!r}."
         )
@@ -233,6 +269,12 @@ def read_header(path: str | os.PathLike) -> EdfHeader:
     """
     path = Path(path)
     try:
+        kind = special_file_kind(path.stat().st_mode)
+    except OSError:
+        kind = None  # opening it names the reason
+    if kind is not None:
+        raise EDFError(f"{path}: not an EDF file but a {kind}.")
+    try:
         with path.open("rb") as fh:
             fixed, ns = _read_fixed(path, fh)
             block = fh.read(256 * ns)
@@ -262,7 +304,8 @@ def read_header(path: str | os.PathLike) -> EdfHeader:
     record_duration_s = float(_number(fixed["record_duration"], "record duration", path))
     if record_duration_s <= 0:
         raise EDFError(f"{path}: header states a record duration of {record_duration_s} s; expected > 0.")
-    cal = {k: tuple(float(_number(v, k, path)) for v in per[k]) for k in _CAL_KEYS}
+    # calibration: judged per channel by check_calibration, for the channels read only (dummy channels may be junk)
+    cal = {k: tuple(float(_number(v, k, path, finite=False)) for v in per[k]) for k in _CAL_KEYS}
     n_stated = int(_number(fixed["n_records"], "number of data records", path, integer=True))
     n_records = _reconcile_records(path, n_stated, file_size - header_bytes, 2 * sum(spr))
     return EdfHeader(
@@ -312,13 +355,14 @@ def _warn(message: str, *, stacklevel: int = 4) -> None:
 def check_calibration(header: EdfHeader, channels: Sequence[int]) -> None:
     """Refuse channels to be read whose calibration would corrupt them silently.
 
-    A channel is refused when its digital minimum equals its maximum (no gain at all), its physical minimum equals
-    its maximum (every sample would read as one constant: a flat line that the common average spreads over every
-    other channel), or one of the two pairs is swapped so that the gain is negative (the channel would be read
-    inverted). EDF lets a negative amplifier gain be written as physical max < physical min, but no CHB-MIT file
-    does so and a silently inverted bipolar derivation corrupts every derived feature, so it is an error, not a
-    warning. Channels not listed (dummy ``-`` / ``.`` channels with digital min == max, unrequested channels) are
-    not judged.
+    A channel is refused when a calibration field is not finite (``1e400``, ``nan``), its digital minimum equals its
+    maximum (no gain at all), its physical minimum equals its maximum (every sample would read as one constant: a
+    flat line that the common average spreads over every other channel), one of the two pairs is swapped so that the
+    gain is negative (the channel would be read inverted), its gain overflows or underflows float32, or its samples
+    could exceed :data:`MAX_ABS_UV` (``physical_max = 1e38``: float32 preprocessing then overflows to inf/NaN). EDF
+    lets a negative amplifier gain be written as physical max < physical min, but no CHB-MIT file does so and a
+    silently inverted bipolar derivation corrupts every derived feature, so it is an error, not a warning. Channels
+    not listed (dummy ``-`` / ``.`` channels with digital min == max, unrequested channels) are not judged.
 
     Parameters
     ----------
@@ -333,24 +377,53 @@ def check_calibration(header: EdfHeader, channels: Sequence[int]) -> None:
         One line naming the file, the channel number and label, the calibration found and what was expected.
     """
     for i in dict.fromkeys(int(i) for i in channels):
-        pmin, pmax = header.physical_min[i], header.physical_max[i]
-        dmin, dmax = header.digital_min[i], header.digital_max[i]
-        unit = f" {header.physical_dimension[i]}" if header.physical_dimension else ""
-        if dmin == dmax:
-            why = f"digital_min equals digital_max ({dmin:g}), so it has no calibration"
-        elif pmin == pmax:
-            why = (
-                f"physical_min equals physical_max ({pmin:g}{unit}), so every sample would read as that value"
+        why, expected = _calibration_problem(header, i)
+        if why:
+            raise EDFError(
+                f"{header.path}: channel {i + 1} {header.labels[i]!r}: {why}; expected {expected}."
             )
-        elif header.gain[i] < 0:
-            pair = "digital" if dmin > dmax else "physical"
-            why = (
-                f"{pair}_min > {pair}_max (physical {pmin:g}..{pmax:g}{unit}, digital {dmin:g}..{dmax:g}), "
-                "so the signal would be read inverted"
-            )
-        else:
-            continue
-        raise EDFError(
-            f"{header.path}: channel {i + 1} {header.labels[i]!r}: {why}; expected a positive gain "
-            "(physical_min < physical_max, digital_min < digital_max)."
+
+
+def _calibration_problem(header: EdfHeader, i: int) -> tuple[str, str]:
+    """``(what is wrong, what was expected)`` with channel ``i``'s calibration, or ``("", "")``."""
+    pmin, pmax = header.physical_min[i], header.physical_max[i]
+    dmin, dmax = header.digital_min[i], header.digital_max[i]
+    dim = header.physical_dimension[i] if header.physical_dimension else ""
+    unit = f" {dim}" if dim else ""
+    positive = "a positive gain (physical_min < physical_max, digital_min < digital_max)"
+    sane = f"a finite physical range within +-{MAX_ABS_UV:g} uV (1 kV)"
+    for name, value in zip(_CAL_KEYS, (pmin, pmax, dmin, dmax)):
+        if not math.isfinite(value):
+            return f"{name} is not a finite number ({value})", sane
+    if dmin == dmax:
+        return f"digital_min equals digital_max ({dmin:g}), so it has no calibration", positive
+    if pmin == pmax:
+        return (
+            f"physical_min equals physical_max ({pmin:g}{unit}), so every sample would read as that value",
+            positive,
         )
+    gain, offset = header.gain[i], header.offset[i]
+    if gain < 0:
+        pair = "digital" if dmin > dmax else "physical"
+        return (
+            f"{pair}_min > {pair}_max (physical {pmin:g}..{pmax:g}{unit}, digital {dmin:g}..{dmax:g}), so the "
+            "signal would be read inverted",
+            positive,
+        )
+    scale = unit_scale(dim)
+    with np.errstate(over="ignore", under="ignore"):
+        gain32 = np.float32(gain * scale)
+    ratio = f"gain (physical range / digital range) {gain:.3g}{unit} per digital step"
+    if not np.isfinite(gain32):
+        return f"its {ratio} overflows float32, so every sample would read as inf or NaN", sane
+    if gain32 == 0:
+        return f"its {ratio} underflows float32, so every sample would read as the same value", sane
+    # digital values outside the digital range are calibrated linearly: judge the whole int16 range
+    peak = max(abs(-32768 * gain + offset), abs(32767 * gain + offset)) * scale
+    if not peak <= MAX_ABS_UV:
+        return (
+            f"physical range {pmin:g}..{pmax:g}{unit} gives samples up to {peak:.3g} uV, beyond the "
+            f"{MAX_ABS_UV:g} uV that float32 preprocessing holds without overflowing to inf/NaN",
+            sane,
+        )
+    return "", ""

@@ -135,3 +135,65 @@ def test_check_calibration_judges_only_the_given_channels(tmp_path):
     check_calibration(h, [0, 1, 3])  # no error
     with pytest.raises(EDFError, match="channel 3 'T7-P7'"):
         check_calibration(h, [0, T7P7])
+
+
+# ------------------------------------------------------------------ calibrations that overflow float32
+_SANE = "expected a finite physical range within +-1e+09 uV (1 kV)."
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ("1e38", "physical range -800..1e+38 uV gives samples up to 8.5e+38 uV, beyond the 1e+09 uV that float32 "
+                 "preprocessing holds without overflowing to inf/NaN"),
+        ("9e307", "its gain (physical range / digital range) 2.2e+304 uV per digital step overflows float32, so "
+                  "every sample would read as inf or NaN"),
+        ("1e400", "physical_max is not a finite number (inf)"),
+        ("nan", "physical_max is not a finite number (nan)"),
+    ],
+)  # fmt: skip
+def test_physical_range_overflowing_float32_is_an_error_naming_file_and_channel(tmp_path, value, why):
+    """physical_max = 1e38 gave NaN/inf in the cache with exit 0."""
+    path, _ = _file(tmp_path / "chb93_06.edf", physical_max=(T7P7, value))
+    assert _one_line_error(path) == f"{path}: channel 3 'T7-P7': {why}; {_SANE}"
+
+
+def test_a_range_within_1_kv_in_volts_reads_and_beyond_is_refused(tmp_path):
+    """The limit is in uV after the unit: +-0.5 V reads (as +-5e5 uV), +-2000 V does not."""
+    for value, ok in (("0.5", True), ("2000", False)):
+        path, _ = _file(tmp_path / f"v{value}.edf", physical_min=(T7P7, f"-{value}"), physical_max=(T7P7, value))
+        with path.open("r+b") as fh:  # physical dimension of T7-P7: V
+            fh.seek(256 + NS * (16 + 80) + 8 * T7P7)
+            fh.write(b"V       ")
+        if ok:
+            assert np.isfinite(read_recording(path)).all()
+        else:
+            assert "physical range -2000..2000 V gives samples up to" in _one_line_error(path)
+
+
+def test_non_finite_calibration_of_an_unread_channel_is_not_judged(tmp_path):
+    ft9 = PAPER_23.index("FT9-FT10")
+    path, _ = _file(tmp_path / "chb93_07.edf", physical_max=(ft9, "nan"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert read_recording(path, channels="core18").shape == (18, 4 * SFREQ)
+
+
+def test_a_header_declaring_hundreds_of_hours_is_refused_before_allocating(tmp_path, monkeypatch):
+    """A sparse 200-GB file was a MemoryError traceback; the output size is checked first."""
+    import seizurepred.io.edf as edf
+
+    path, _ = _file(tmp_path / "chb93_08.edf")
+    monkeypatch.setattr(edf, "MAX_READ_BYTES", 4 * NS * SFREQ * 3)  # 3 s of 23 channels
+    msg = _one_line_error(path)
+    assert msg.startswith(f"{path}: 23 channels x 0.0 h at 256 Hz need 0.0 GiB, more than the ")
+    assert msg.endswith(" GiB one read may take (4 records of 1 s); a damaged or sparse file? Read a part with "
+                        "start_s/stop_s.")  # fmt: skip
+    assert read_recording(path, stop_s=3.0).shape == (NS, 3 * SFREQ)
+
+
+def test_a_device_is_not_read_as_an_edf(tmp_path):
+    link = tmp_path / "zero.edf"
+    link.symlink_to("/dev/zero")
+    with pytest.raises(EDFError, match=rf"^{link}: not an EDF file but a character device\.$"):
+        read_header(link)
