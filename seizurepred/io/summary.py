@@ -411,12 +411,12 @@ def parse_summary(
 
 
 def _read_summary(path: Path) -> str:
+    from seizurepred.io.summary_edf import read_input_file
+
     try:
-        data = path.read_bytes()
+        data = read_input_file(path, what="summary")
     except FileNotFoundError:
         raise ManifestError(f"{path}: no such summary file.") from None
-    except OSError as exc:
-        raise ManifestError(f"{path}: cannot read summary ({type(exc).__name__}: {exc}).") from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -437,9 +437,9 @@ def load_patient(data_root: str | Path, case: str) -> Manifest:
     recording's (surrogate) date. Recordings without an EDF file keep unknown times (noted).
 
     The header of every EDF file present is read (a few kB each) and checked against the summary
-    (:mod:`seizurepred.io.summary_edf`): a duration off by more than 5 s takes the header's, a file put on the
-    wrong day by the summary's order takes the header's day (each with a ``ManifestWarning`` naming the summary
-    line), and a seizure beyond a file's end is an error naming the seizure's own line.
+    (:mod:`seizurepred.io.summary_edf`): a duration or start time of day off by more than 5 s, a sampling rate
+    other than the headers', and a file put on the wrong day by the summary's order take the header's (each with a
+    ``ManifestWarning`` naming the summary line); a seizure beyond a file's end is an error at its own line.
 
     Parameters
     ----------
@@ -461,13 +461,7 @@ def load_patient(data_root: str | Path, case: str) -> Manifest:
     EDFError
         A present EDF file with a malformed header.
     """
-    from seizurepred.io.summary_edf import (
-        fill_from_headers,
-        listed_files,
-        read_present_headers,
-        use_header_days,
-        use_header_durations,
-    )
+    from seizurepred.io import summary_edf as edf
 
     check_case_name(case, source="case")
     data_root = Path(data_root)
@@ -479,11 +473,14 @@ def load_patient(data_root: str | Path, case: str) -> Manifest:
     known = set(names)
     extra = [
         check_file_name(n, source=f"{data_root / 'RECORDS'} or {case_dir}")
-        for n in listed_files(data_root, case)
+        for n in edf.listed_files(data_root, case)
         if n not in known
     ]
-    headers = read_present_headers(case_dir, names + extra)
-    blocks, notes = use_header_durations(blocks, headers, source=lines.source)
+    headers = edf.read_present_headers(case_dir, names + extra)
+    sfreq, notes = edf.use_header_rate(sfreq, headers, source=lines.source)
+    blocks, more = edf.use_header_starts(blocks, headers, source=lines.source)
+    blocks, last = edf.use_header_durations(blocks, headers, source=lines.source)
+    notes += more + last
     manifest = _manifest_from_blocks(
         lines,
         sfreq,
@@ -493,5 +490,7 @@ def load_patient(data_root: str | Path, case: str) -> Manifest:
         header_durations={n: h.duration_s for n, h in headers.items()},
     )
     manifest = dataclasses.replace(manifest, notes=manifest.notes + tuple(notes))
-    manifest, _ = use_header_days(manifest, headers, source=lines.source, lines={b.name: b.line for b in blocks})
-    return fill_from_headers(manifest, headers, case_dir)
+    manifest, _ = edf.use_header_days(
+        manifest, headers, source=lines.source, lines={b.name: b.line for b in blocks}
+    )
+    return edf.fill_from_headers(manifest, headers, case_dir)

@@ -247,7 +247,7 @@ def _write_edf(path: Path, start: datetime, n_s: int, labels=CH3) -> None:
 def test_load_patient_fills_times_from_edf_headers(tmp_path):
     case_dir = tmp_path / "chb90"
     case_dir.mkdir()
-    write(case_dir, summary(file_block("chb90_01.edf", seizures=[(10, 20)]), file_block("chb90_03.edf")))
+    write(case_dir, summary(file_block("chb90_01.edf", seizures=[(10, 20)]), file_block("chb90_03.edf"), rate="4"))
     t0 = datetime(2090, 5, 1, 23, 50, 0)
     _write_edf(case_dir / "chb90_01.edf", t0, 300)
     _write_edf(case_dir / "chb90_02.edf", t0 + timedelta(seconds=305), 100, labels=("FP1-F7", "ECG"))
@@ -269,7 +269,7 @@ def test_load_patient_fills_times_from_edf_headers(tmp_path):
 def test_load_patient_anchors_header_times_on_summary_clock(tmp_path):
     case_dir = tmp_path / "chb91"
     case_dir.mkdir()
-    write(case_dir, summary(file_block("chb91_01.edf", "23:00:00", "23:01:40")), "chb91-summary.txt")
+    write(case_dir, summary(file_block("chb91_01.edf", "23:00:00", "23:01:40"), rate="4"), "chb91-summary.txt")
     t0 = datetime(2090, 5, 1, 23, 0, 0)
     _write_edf(case_dir / "chb91_01.edf", t0, 100)
     _write_edf(case_dir / "chb91_02.edf", t0 + timedelta(hours=2), 50)
@@ -282,7 +282,7 @@ def test_load_patient_seizure_beyond_header_end(tmp_path):
     """chb24-like (no summary times): the header's length judges the seizure, reported at the seizure's line."""
     case_dir = tmp_path / "chb92"
     case_dir.mkdir()
-    text = summary(file_block("chb92_01.edf", seizures=[(50, 120)]))
+    text = summary(file_block("chb92_01.edf", seizures=[(50, 120)]), rate="4")
     write(case_dir, text, "chb92-summary.txt")
     _write_edf(case_dir / "chb92_01.edf", datetime(2090, 1, 1, 8), 100)
     lineno = text.splitlines().index("Seizure End Time: 120 seconds") + 1

@@ -25,7 +25,7 @@ DAY = datetime(2090, 3, 1)
 
 
 def _summary(*blocks: str) -> str:
-    head = "Data Sampling Rate: 256 Hz\n***\n\nChannels in EDF Files:\n***\n"
+    head = "Data Sampling Rate: 4 Hz\n***\n\nChannels in EDF Files:\n***\n"
     return head + "".join(f"Channel {i}: {c}\n" for i, c in enumerate(CH3, 1)) + "\n" + "".join(blocks)
 
 
@@ -137,4 +137,77 @@ def test_seizure_end_past_the_header_end_within_tolerance_is_still_an_error(tmp_
     with pytest.raises(
         ManifestError, match=rf"line {line}: seizure ends at 3599 s, beyond the end of chb94_01"
     ):
+        load_patient(tmp_path, CASE)
+
+
+# ------------------------------------------------------------------ start times and rate (the header wins too)
+def test_start_time_off_by_an_hour_takes_the_headers_with_one_warning(tmp_path):
+    """A file listed an hour late moved its seizure an hour on the patient clock, silently."""
+    text = _patient(
+        tmp_path,
+        _summary(_block("chb94_01.edf", "10:00:00", "10:10:00"),
+                 _block("chb94_02.edf", "11:20:00", "11:30:00", [(100, 120)])),  # fmt: skip
+        {"chb94_01.edf": ("10:00:00", 600), "chb94_02.edf": ("10:20:00", 600)},
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        m = load_patient(tmp_path, CASE)
+    expected = (
+        f"{CASE}-summary.txt line {_line(text, 'File Name: chb94_02.edf')}: chb94_02.edf starts at 11:20:00 per "
+        "the summary but at 10:20:00 per its EDF header (3600 s apart); the header's start is used."
+    )
+    assert [str(w.message) for w in caught] == [expected]
+    assert expected in m.notes
+    assert m.recording("chb94_02.edf").start_clock_s == 10 * 3600 + 1200
+    assert m.seizures[0].onset_clock_s == 10 * 3600 + 1200 + 100
+
+
+def test_start_time_within_tolerance_and_past_midnight_is_silent(tmp_path):
+    """A 24:00:03 start is 00:00:03 of the next day; 4 s off the header is within the tolerance."""
+    _patient(
+        tmp_path,
+        _summary(_block("chb94_01.edf", "23:50:00", "24:00:00"), _block("chb94_02.edf", "24:00:03", "24:10:03")),
+        {"chb94_01.edf": ("23:50:00", 600)},
+    )
+    write_edf(tmp_path / CASE / "chb94_02.edf", np.zeros((3, 4 * 600), dtype=np.int16), labels=CH3, sfreq=4,
+              start=datetime(2090, 3, 2, 0, 0, 7))  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m = load_patient(tmp_path, CASE)
+    assert m.recording("chb94_02.edf").start_clock_s == 86403
+
+
+def test_summary_rate_other_than_the_headers_takes_the_headers(tmp_path):
+    text = _summary(_block("chb94_01.edf", "10:00:00", "10:10:00")).replace("Rate: 4 Hz", "Rate: 256 Hz")
+    _patient(tmp_path, text, {"chb94_01.edf": ("10:00:00", 600)})
+    with pytest.warns(ManifestWarning) as caught:
+        m = load_patient(tmp_path, CASE)
+    assert [str(w.message) for w in caught] == [
+        f"{CASE}-summary.txt line 1: sampling rate 256 Hz per the summary but 4 Hz per the EDF header of "
+        "chb94_01.edf; the headers' rate is used."
+    ]
+    assert m.sfreq == 4.0
+
+
+def test_unreadable_records_and_a_device_summary_are_one_line_errors(tmp_path, monkeypatch):
+    text = _summary(_block("chb94_01.edf", "10:00:00", "10:10:00"))
+    _patient(tmp_path, text, {"chb94_01.edf": ("10:00:00", 600)})
+    records = tmp_path / "RECORDS"
+    records.write_text(f"{CASE}/chb94_01.edf\n")
+    real_open = Path.open
+
+    def no_records(self, *a, **k):
+        if self == records:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *a, **k)
+
+    with monkeypatch.context() as m:
+        m.setattr(Path, "open", no_records)
+        expected = rf"^{records}: cannot read RECORDS \(PermissionError: Permission denied\)\.$"
+        with pytest.raises(ManifestError, match=expected):
+            load_patient(tmp_path, CASE)
+    summary = tmp_path / CASE / f"{CASE}-summary.txt"
+    summary.unlink()
+    summary.symlink_to("/dev/zero")
+    with pytest.raises(ManifestError, match=rf"^{summary}: not a summary file but a character device\.$"):
         load_patient(tmp_path, CASE)
