@@ -18,7 +18,9 @@ The release (Dan et al., *SzCORE*, Epilepsia 2025; converter ``esl-epfl/epilepsy
   dateTime recordingDuration`` (seconds with two decimals; ``eventType`` ``sz`` or a finer ``sz_*`` type;
   ``confidence``/``channels`` ``n/a``; ``dateTime`` the EDF header start ``%Y-%m-%d %H:%M:%S``). A run without
   seizures has one ``bckg`` row spanning the whole recording. Extra columns (``lateralization``, ...) are ignored;
-  ``trial_type`` is read where ``eventType`` is absent.
+  ``trial_type`` is read where ``eventType`` is absent. A run whose events file is missing or holds no row gets a
+  ``ManifestWarning`` naming it (its seizures are unknown: it is read as seizure-free); a non-finite number
+  (``nan``) and a seizure row repeating or overlapping another are errors naming the file and line.
 * ``participants.tsv``: ``participant_id age sex comment`` (sex ``f``/``m``; sub-01: "ses-02 recorded at 13 years
   old"; sub-24 ``n/a``).
 
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import os
 import re
 import shutil
@@ -47,6 +50,7 @@ from seizurepred.io.edf_header import EdfHeader, read_header
 from seizurepred.io.layout import TASK, bids_ids, bids_stem, case_of
 from seizurepred.io.manifest import Manifest, Recording, Seizure, check_case_name
 from seizurepred.io.montage import is_matchable
+from seizurepred.io.summary_edf import read_input_file
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +62,7 @@ _EVENT_COLUMNS = ("onset", "duration", "eventType", "confidence", "channels", "d
 # ---------------------------------------------------------------------------------------------- reading
 def _tsv_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
+        lines = read_input_file(path, what="TSV").decode("utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise ManifestError(f"{path}: cannot read ({type(exc).__name__}: {exc}).") from None
     if not lines:
@@ -81,15 +85,23 @@ def _number(value: str, path: Path, line: int, column: str) -> float | None:
     if value.lower() in ("n/a", ""):
         return None
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
         raise ManifestError(
             f"{path} line {line}: column {column!r}: expected a number, got {value!r}."
         ) from None
+    if not math.isfinite(number):
+        raise ManifestError(
+            f"{path} line {line}: column {column!r}: expected a finite number, got {value!r}."
+        )
+    return number
 
 
-def _read_events(path: Path) -> tuple[list[tuple[int, Seizure]], datetime | None, float | None]:
-    """(line, seizure) pairs, start and duration from one ``*_events.tsv`` (format: see the module docstring)."""
+def _read_events(path: Path) -> tuple[list[tuple[int, Seizure]], datetime | None, float | None, int]:
+    """(line, seizure) pairs, start, duration and number of rows of one ``*_events.tsv`` (see the module docstring).
+
+    A seizure row repeating or overlapping another is an error (as in the PhysioNet summary).
+    """
     header, rows = _tsv_rows(path)
     kind = "eventType" if "eventType" in header else "trial_type"
     missing = [c for c in ("onset", "duration") if c not in header]
@@ -116,7 +128,16 @@ def _read_events(path: Path) -> tuple[list[tuple[int, Seizure]], datetime | None
         if onset is None or length is None or onset < 0 or length <= 0:
             raise ManifestError(f"{path} line {line}: seizure needs onset >= 0 and duration > 0.")
         seizures.append((line, Seizure(onset, onset + length)))
-    return sorted(seizures, key=lambda s: s[1].onset_s), start, duration
+    seizures.sort(key=lambda s: (s[1].onset_s, s[0]))
+    for (line0, a), (line1, b) in zip(seizures, seizures[1:]):
+        if b.onset_s < a.offset_s:
+            what = "repeats" if a == b else "overlaps"
+            (at, this), (first, other) = sorted(((line0, a), (line1, b)), key=lambda x: x[0], reverse=True)
+            raise ManifestError(
+                f"{path} line {at}: seizure at {this.onset_s:g}-{this.offset_s:g} s {what} the one at line {first} "
+                f"({other.onset_s:g}-{other.offset_s:g} s)."
+            )
+    return seizures, start, duration, len(rows)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -134,8 +155,16 @@ def _read_run(eeg_dir: Path, stem: str) -> _Run:
     """One run from its EDF header (start, duration, channels, rate) and events file (seizures)."""
     edf, tsv = eeg_dir / f"{stem}_eeg.edf", eeg_dir / f"{stem}_events.tsv"
     header = read_header(edf) if edf.is_file() else None
-    seizures, start, duration = _read_events(tsv) if tsv.is_file() else ([], None, None)
+    seizures, start, duration, n_rows = _read_events(tsv) if tsv.is_file() else ([], None, None, -1)
     notes = []
+    if n_rows <= 0:  # the release writes one 'bckg' row even for a run without seizures
+        what = f"no events file {tsv.name}" if n_rows < 0 else f"{tsv.name} holds no event row"
+        message = (
+            f"{edf}: {what} (not even the 'bckg' row of a seizure-free run); the run's seizures are "
+            "unknown and it is read as seizure-free."
+        )
+        warnings.warn(message, ManifestWarning, stacklevel=3)
+        notes.append(message)
     if header is not None:
         if start is not None and abs((header.start_datetime - start).total_seconds()) > START_TOLERANCE_S:
             message = (

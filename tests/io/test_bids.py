@@ -215,6 +215,12 @@ def test_events_extra_columns_and_trial_type_are_read(pair, tmp_path):
         ("onset\tduration\teventType\n1\t2\n", r"line 2: expected 3 tab-separated fields, got 2"),
         ("onset\tduration\teventType\n\n300\t100\tsz\n", r"line 3: seizure ends at 400 s, beyond the end"),
         ("onset\tduration\teventType\n-1\t5\tsz\n", r"line 2: seizure needs onset >= 0 and duration > 0"),
+        ("onset\tduration\teventType\nnan\t5\tsz\n", r"line 2: column 'onset': expected a finite number, got 'nan'\."),
+        ("onset\tduration\teventType\n1\tinf\tsz\n", r"line 2: column 'duration': expected a finite number, got 'inf'"),
+        ("onset\tduration\teventType\n10\t5\tsz\n10\t5\tsz\n",
+         r"line 3: seizure at 10-15 s repeats the one at line 2 \(10-15 s\)\."),
+        ("onset\tduration\teventType\n30\t5\tsz\n10\t25\tsz\n",
+         r"line 3: seizure at 10-35 s overlaps the one at line 2 \(30-35 s\)\."),
     ],
 )
 def test_malformed_events_name_file_and_line(pair, tmp_path, text, message):
@@ -230,3 +236,25 @@ def test_absent_subject_and_bad_case(pair):
         load_bids_patient(bids, "chb02")
     with pytest.raises(ConfigError, match=r"Invalid value for 'case'"):
         load_bids_patient(bids, "../chb01")
+
+
+@pytest.mark.parametrize("how", ["missing", "header only"])
+def test_run_without_events_warns_naming_the_run(pair, tmp_path, how):
+    """The run's seizures were dropped silently; now a warning names the run (it is read as seizure-free)."""
+    phys, bids, truth, names = pair
+    out = _link_tree(bids, tmp_path / "bids")
+    edf = out / EEG / names["chb01_02.edf"]
+    tsv = edf.with_name(edf.name.replace("_eeg.edf", "_events.tsv"))
+    header = tsv.read_text().splitlines()[0]
+    tsv.unlink()
+    if how == "header only":
+        tsv.write_text(header + "\n")
+    what = f"no events file {tsv.name}" if how == "missing" else f"{tsv.name} holds no event row"
+    with pytest.warns(ManifestWarning) as caught:
+        loaded = load_bids_patient(out, "chb01")
+    expected = (
+        f"{edf}: {what} (not even the 'bckg' row of a seizure-free run); the run's seizures are unknown and it is "
+        "read as seizure-free."
+    )
+    assert [str(w.message) for w in caught] == [expected]
+    assert expected in loaded.notes and loaded.recording(names["chb01_02.edf"]).seizures == ()
