@@ -11,6 +11,10 @@ Verified files are remembered in ``DEST/CASE/.seizurepred-verified.json``: name 
 digest. A rerun trusts a file whose size and mtime still match its stamp and hashes every other file, so a
 rerun over 43 GB of verified data fetches and hashes nothing; ``rehash=True`` ignores the stamps. The first
 error stops the run (other transfers stop at their next chunk, leaving ``.part`` files to resume).
+
+Nothing is written outside ``DEST``: a case folder that is a symbolic link leading out of it, and a ``.part`` file
+that is a symbolic link at all (appending to it would append to its target), are refused before anything is
+fetched, and ``.part`` files are opened without following links.
 """
 
 from __future__ import annotations
@@ -104,6 +108,7 @@ class _Stamps:
             book = self._book(path.parent)
             book[path.name] = {"size_bytes": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": sha256}
             tmp = path.parent / (STAMP_NAME + ".tmp")
+            tmp.unlink(missing_ok=True)  # never write through a link left under that name
             tmp.write_text(json.dumps(book, indent=1, sort_keys=True) + "\n", encoding="utf-8")
             os.replace(tmp, path.parent / STAMP_NAME)
 
@@ -143,7 +148,7 @@ class _Part:
     hashed: int = 0
 
     def __post_init__(self) -> None:
-        self.offset = self.path.stat().st_size if self.path.exists() else 0
+        self.offset = self.path.lstat().st_size if self.path.exists() else 0
         self.hasher = hashlib.sha256()
 
     def reset(self) -> None:
@@ -184,6 +189,7 @@ class _Fetcher:
 
     def _ensure(self, rf: RemoteFile) -> bool:
         final = self.dest / rf.path
+        check_inside(self.dest, final)
         final.parent.mkdir(parents=True, exist_ok=True)
         aside = final.with_name(final.name + ".corrupt")
         if final.exists():
@@ -286,7 +292,10 @@ class _Fetcher:
             length = int(resp.headers.get("Content-Length", 0) or 0)
             self.meter.need(rf.path, part.offset - part.hashed + length)
             self._hash_prefix(part, rf.path)
-            with open(part.path, "ab") as fh:
+            fd = os.open(
+                part.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644
+            )
+            with os.fdopen(fd, "ab") as fh:
                 for chunk in resp.iter_raw():  # as the network delivers it; kept even when stopping
                     fh.write(chunk)
                     part.hasher.update(chunk)
@@ -296,6 +305,30 @@ class _Fetcher:
                     self._check_stop()
         self.meter.need(rf.path, 0)
         return part.hasher.hexdigest()
+
+
+def check_inside(dest: Path, final: Path) -> None:
+    """Refuse to write ``final`` (or its ``.part``) when that would write outside ``dest`` through a link.
+
+    Raises
+    ------
+    DownloadError
+        ``final``'s folder is (below) a symbolic link that leads out of ``dest``, or ``final.part`` is a symbolic
+        link; the message names the link and its target.
+    """
+    root = os.path.realpath(dest)
+    folder = os.path.realpath(final.parent)
+    if os.path.commonpath([root, folder]) != root:
+        raise DownloadError(
+            f"{final.parent}: leads out of the destination {dest} (to {folder}) through a symbolic link; refusing "
+            "to write there. Remove the link or choose another --dest."
+        )
+    part = final.with_name(final.name + ".part")
+    if part.is_symlink():
+        raise DownloadError(
+            f"{part}: a symbolic link (to {os.readlink(part)}); refusing to append through it to a file "
+            "that may lie outside the destination. Remove it (the file is then fetched from the start)."
+        )
 
 
 def _range_start(resp: httpx.Response) -> int | None:
@@ -364,6 +397,8 @@ def download_files(
     dest = Path(dest)
     if dest.exists() and not dest.is_dir():
         raise ConfigError(f"Invalid value for 'dest': allowed a folder; got the file {dest}.")
+    for rf in files:  # before anything is fetched: nothing may be written outside dest
+        check_inside(dest, dest / rf.path)
     stamps = _Stamps()
     budgets = {rf.path: _budget(dest / rf.path, rf, stamps, rehash) for rf in files}
     own_client = client is None

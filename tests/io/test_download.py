@@ -369,3 +369,57 @@ def test_unwritable_destination_is_a_one_line_error_naming_the_file(server, tmp_
     assert state.log == []
     with pytest.raises(ConfigError, match=r"'dest': allowed a folder; got the file"):
         _get(_plan(("chb02",)), tmp_path / "chb02", base)
+
+
+# --------------------------------------------------------------------------------------------- links out of dest
+def test_part_file_linked_out_of_dest_is_refused_before_anything_is_fetched(server, tmp_path):
+    """A .part symlink made the resumed transfer append the rest of the file to its target, outside dest."""
+    base, state = server
+    dest, outside = tmp_path / "dest", tmp_path / "outside.txt"
+    (dest / "chb01").mkdir(parents=True)
+    outside.write_bytes(TREE["chb01/chb01_01.edf"][:1000])
+    part = dest / "chb01" / "chb01_01.edf.part"
+    os.symlink(outside, part)
+    with pytest.raises(DownloadError) as err:
+        _get(_plan(), dest, base)
+    assert str(err.value) == (
+        f"{part}: a symbolic link (to {outside}); refusing to append through it to a file that may lie outside "
+        "the destination. Remove it (the file is then fetched from the start)."
+    )
+    assert outside.read_bytes() == TREE["chb01/chb01_01.edf"][:1000]
+    assert state.log == []
+
+
+def test_case_folder_linked_out_of_dest_is_refused(server, tmp_path):
+    base, state = server
+    dest, elsewhere = tmp_path / "dest", tmp_path / "elsewhere"
+    dest.mkdir()
+    elsewhere.mkdir()
+    os.symlink(elsewhere, dest / "chb02")
+    with pytest.raises(DownloadError, match=r"dest/chb02: leads out of the destination .* through a symbolic link"):
+        _get(_plan(), dest, base)
+    assert list(elsewhere.iterdir()) == [] and state.log == []
+
+
+def test_links_inside_dest_are_followed(server, tmp_path):
+    """A case folder that links to another folder of dest is fine (e.g. a second name for one copy)."""
+    base, _ = server
+    (tmp_path / "store" / "chb02").mkdir(parents=True)
+    os.symlink(tmp_path / "store" / "chb02", tmp_path / "chb02")
+    _get(_plan(), tmp_path, base)
+    assert (tmp_path / "store" / "chb02" / "chb02_16+.edf").read_bytes() == TREE["chb02/chb02_16+.edf"]
+
+
+def test_part_file_is_opened_without_following_a_link(server, tmp_path, monkeypatch):
+    """A link made after the check (a race) is not followed either: the open fails and names the .part."""
+    import seizurepred.io.download as dl
+
+    base, _ = server
+    outside = tmp_path / "outside.txt"
+    outside.write_bytes(b"")
+    monkeypatch.setattr(dl, "check_inside", lambda dest, final: None)
+    (tmp_path / "d" / "chb01").mkdir(parents=True)
+    os.symlink(outside, tmp_path / "d" / "chb01" / "chb01_01.edf.part")
+    with pytest.raises(DownloadError, match=r"chb01_01\.edf\.part: cannot write \(OSError: .*\)"):
+        _get(_plan(("chb01",)), tmp_path / "d", base, jobs=1)
+    assert outside.read_bytes() == b""
