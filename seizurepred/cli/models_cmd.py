@@ -16,7 +16,8 @@ import click
     "options",
     multiple=True,
     metavar="NAME=VALUE",
-    help="Model option applied to every model that has it (e.g. pool_channels=false); repeatable.",
+    help="Model option applied to every model that has it (e.g. pool_channels=false); repeatable. A name no "
+    "model has is refused.",
 )
 def models(n_chans: int, n_times: int, options: tuple[str, ...]) -> None:
     """List the registered models and their trainable parameter counts for N_CHANS x N_TIMES windows.
@@ -28,8 +29,10 @@ def models(n_chans: int, n_times: int, options: tuple[str, ...]) -> None:
     import inspect
 
     from seizurepred.models import build_model, count_parameters, get_model_class, list_models
+    from seizurepred.models.registry import check_any_model_option
 
     parsed = dict(_parse(o) for o in options)
+    check_any_model_option(parsed, source="--option")
     click.echo(f"{'model':<18} {'parameters':>12}  description (input {n_chans} x {n_times})")
     for name in list_models():
         cls = get_model_class(name)

@@ -1,18 +1,69 @@
-"""Options shared by several commands."""
+"""Options shared by several commands.
+
+Path options refuse an empty value (``--out ""`` would otherwise mean the current folder and write there):
+:class:`NonEmptyPath` is the path type of the shared options, and :func:`add_options` gives it to every other path
+option of a command it decorates.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import os
 from pathlib import Path
+from typing import Any
 
 import click
 
+from seizurepred.errors import ConfigError
+
+CACHE_ENV = "SEIZUREPRED_CACHE"
+
+
+class NonEmptyPath(click.Path):
+    """:class:`click.Path` that refuses an empty (or blank) value, naming the option."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str | bytes) and not value.strip():
+            self.fail(
+                f"allowed a path; got {value!r} (an empty path would mean the current folder)", param, ctx
+            )
+        return super().convert(value, param, ctx)
+
+    @classmethod
+    def like(cls, other: click.Path) -> NonEmptyPath:
+        """A :class:`NonEmptyPath` with the settings of ``other``."""
+        keys = (
+            "exists",
+            "file_okay",
+            "dir_okay",
+            "writable",
+            "readable",
+            "resolve_path",
+            "allow_dash",
+            "executable",
+        )
+        return cls(path_type=other.type, **{k: getattr(other, k) for k in keys})
+
 
 def default_cache_dir() -> Path:
-    """``$SEIZUREPRED_CACHE`` or ``~/.cache/seizurepred``."""
-    env = os.environ.get("SEIZUREPRED_CACHE")
-    return Path(env) if env else Path.home() / ".cache" / "seizurepred"
+    """``$SEIZUREPRED_CACHE`` or ``~/.cache/seizurepred``.
+
+    Raises
+    ------
+    ConfigError
+        ``$SEIZUREPRED_CACHE`` names a file, or a path below one (not a folder that is or can be made).
+    """
+    env = os.environ.get(CACHE_ENV)
+    if not env:
+        return Path.home() / ".cache" / "seizurepred"
+    path = Path(env)
+    for p in (path, *path.parents):
+        if p.exists():
+            if not p.is_dir():
+                below = "" if p == path else f" (below the file {p})"
+                raise ConfigError(f"Invalid value for '${CACHE_ENV}': allowed a folder; got {env!r}{below}.")
+            break
+    return path
 
 
 layout_option = click.option(
@@ -26,7 +77,7 @@ layout_option = click.option(
 
 cache_dir_option = click.option(
     "--cache-dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=NonEmptyPath(file_okay=False, path_type=Path),
     help="Signal cache (and synthetic data) folder [default: $SEIZUREPRED_CACHE or ~/.cache/seizurepred].",
 )
 
@@ -92,7 +143,7 @@ data_options = [
     click.option("-p", "--patient", default=None, help="Case (folder under --data-root) [default: chb01]."),
     click.option(
         "--data-root",
-        type=click.Path(file_okay=False, path_type=Path),
+        type=NonEmptyPath(file_okay=False, path_type=Path),
         help="Root of the recordings: the PhysioNet CHB-MIT layout (<case>/<case>-summary.txt + EDF files) or "
         "its BIDS release (see --layout).",
     ),
@@ -106,7 +157,7 @@ data_options = [
     click.option(
         "--config",
         "config_path",
-        type=click.Path(dir_okay=False, exists=True, path_type=Path),
+        type=NonEmptyPath(dir_okay=False, exists=True, path_type=Path),
         help="TOML sweep config ([sweep], [label], [window], [preprocess], [train], [alarms], [ciopr], [selector]).",
     ),
     cache_dir_option,
@@ -127,11 +178,15 @@ def apply_overrides(config, *, max_epochs=None, device=None, **fields):
 
 
 def add_options(options):
-    """Decorator applying a list of click options in order."""
+    """Decorator applying a list of click options in order; every path option of the command (those applied
+    before it too, e.g. ``--out``) refuses an empty value (:class:`NonEmptyPath`)."""
 
     def wrap(func):
         for opt in reversed(options):
             func = opt(func)
+        for param in getattr(func, "__click_params__", ()):
+            if isinstance(param.type, click.Path) and not isinstance(param.type, NonEmptyPath):
+                param.type = NonEmptyPath.like(param.type)
         return func
 
     return wrap

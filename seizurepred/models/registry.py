@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 import torch
@@ -78,9 +78,39 @@ class ModelConfig:
         object.__setattr__(self, "options", dict(self.options))
 
 
-def _check_option_names(name: str, options: Mapping[str, Any]) -> None:
+def model_options(name: str) -> tuple[str, ...]:
+    """The option names the constructor of model ``name`` accepts (besides ``n_chans`` and ``n_times``)."""
     params = inspect.signature(get_model_class(name).__init__).parameters
-    allowed = [p for p in params if p not in ("self", "n_chans", "n_times")]
+    return tuple(p for p in params if p not in ("self", "n_chans", "n_times"))
+
+
+def check_any_model_option(names: Iterable[str], *, source: str = "options") -> None:
+    """Refuse option names that no registered model accepts.
+
+    Parameters
+    ----------
+    names : iterable of str
+        Option names.
+    source : str
+        The parameter as the user sees it (``"--option"``).
+
+    Raises
+    ------
+    ConfigError
+        ``Invalid value for SOURCE: allowed ...; got ...`` naming every unknown name.
+    """
+    known = sorted({o for m in list_models() for o in model_options(m)})
+    unknown = [n for n in dict.fromkeys(names) if n not in known]
+    if unknown:
+        allowed = ", ".join(repr(k) for k in known)
+        got = ", ".join(repr(u) for u in unknown)
+        raise ConfigError(
+            f"Invalid value for {source!r}: allowed an option of a registered model ({allowed}); got {got}."
+        )
+
+
+def _check_option_names(name: str, options: Mapping[str, Any]) -> None:
+    allowed = model_options(name)
     for key in options:
         if key not in allowed:
             names = ", ".join(repr(a) for a in allowed)

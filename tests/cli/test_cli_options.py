@@ -153,3 +153,41 @@ def test_overrides_apply_on_top_of_the_config():
     assert apply_overrides(base, preictal_mins=None, protocol=None, max_epochs=None, device=None) == base
     with pytest.raises(ConfigError, match="'repeats'"):
         apply_overrides(base, repeats=0)
+
+
+# ------------------------------------------------------------------ empty paths, a cache variable naming a file
+@pytest.mark.parametrize(
+    ("args", "option", "command"),
+    [
+        (["sweep", "--out", ""], "--out", "sweep"),
+        (["train", "--out", " "], "--out", "train"),
+        (["sweep", "--cache-dir", ""], "--cache-dir", "sweep"),
+        (["cache", "-p", "chb01", "--data-root", ".", "--cache-dir", ""], "--cache-dir", "cache"),
+        (["sweep", "--data-root", ""], "--data-root", "sweep"),
+        (["report", ".", "--out", ""], "--out", "report"),
+    ],
+)
+def test_empty_path_options_are_refused_naming_the_option(tmp_path, monkeypatch, no_synthetic, args, option,
+                                                           command):  # fmt: skip
+    """``--out ""`` meant the current folder, and the command wrote there."""
+    monkeypatch.chdir(tmp_path)
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 2, res.output
+    got = repr(args[args.index(option) + 1])
+    assert res.output.strip() == (
+        f"Error: Invalid value for '{option}': allowed a path; got {got} (an empty path would mean the current "
+        f"folder) (see seizurepred {command} --help)"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cache_variable_naming_a_file_is_refused(tmp_path, monkeypatch, no_synthetic):
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    for value, below in ((afile, ""), (afile / "sub", f" (below the file {afile})")):
+        monkeypatch.setenv("SEIZUREPRED_CACHE", str(value))
+        with pytest.raises(ConfigError) as err:
+            default_cache_dir()
+        assert str(err.value) == f"Invalid value for '$SEIZUREPRED_CACHE': allowed a folder; got {str(value)!r}{below}."
+    monkeypatch.setenv("SEIZUREPRED_CACHE", str(tmp_path / "new" / "cache"))
+    assert default_cache_dir() == tmp_path / "new" / "cache"

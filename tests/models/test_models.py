@@ -194,3 +194,15 @@ def test_band_coherency_equals_the_mean_of_the_coherency_matrix():
     got = model._coherency(spec.to(torch.complex64))
     torch.testing.assert_close(got, torch.cat(want, dim=1).float(), rtol=1e-4, atol=1e-5)
     assert torch.all(got[1, 2::5] == 0.0)  # the flat channel: coherency 0 with every other one
+
+
+def test_option_no_model_has_is_refused_naming_it():
+    """``seizurepred models -o foo=1`` was accepted (the option was applied to no model, silently)."""
+    from seizurepred.errors import ConfigError
+    from seizurepred.models.registry import check_any_model_option, model_options
+
+    assert "pool_channels" in model_options("cnn_transformer")
+    check_any_model_option(["pool_channels", "dropout"])
+    with pytest.raises(ConfigError, match=r"^Invalid value for '--option': allowed an option of a registered model "
+                                          r"\(.*'pool_channels'.*\); got 'foo', 'bar'\.$"):  # fmt: skip
+        check_any_model_option(["foo", "pool_channels", "bar"], source="--option")
