@@ -9,10 +9,9 @@ wrote, byte for byte (:func:`~seizurepred.reporting.report.write_sweep` writes t
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
 
 from seizurepred.errors import ConfigError
 from seizurepred.io.manifest import Manifest
@@ -23,6 +22,8 @@ from seizurepred.sweep.fold_result import FoldResult, from_payload
 from seizurepred.sweep.result import SweepResult
 
 __all__ = ["LoadedRun", "load_run"]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,12 @@ def load_run(out_dir: str | Path) -> LoadedRun:
     Raises
     ------
     ConfigError
-        The folder is not a finished run (the message names what is missing or unreadable).
+        The folder is not a finished run, or a file of it is damaged (a fold JSON that is not a JSON object, a
+        fold ``.npz`` that is not a zip file or fails its CRC): one line naming the file.
+
+    Warns
+    -----
+    A damaged ``data.json`` is named in a log warning (the report then has no Data line).
     """
     store = RunStore(out_dir)
     case, config, fold_hashes = store.load_config()
@@ -70,17 +76,16 @@ def load_run(out_dir: str | Path) -> LoadedRun:
     for path, meta in store.load_folds():
         if meta.get("config_hash") not in fold_hashes:
             continue  # a fold of another config left in the folder: not this run's
-        arrays = {}
-        if meta.get("status") == "ok":
-            try:
-                with np.load(path.with_suffix(".npz")) as z:
-                    arrays = {k: z[k] for k in z.files}
-            except (OSError, ValueError) as exc:
-                raise ConfigError(f"{path.with_suffix('.npz')}: unreadable ({exc}); rerun the sweep.") from None
+        arrays = store.load_fold_arrays(path) if meta.get("status") == "ok" else {}
         try:
             results.append(from_payload(meta, arrays))
         except ConfigError as exc:
             raise ConfigError(f"{path}: {exc}") from None
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            why = " ".join(f"{type(exc).__name__}: {exc}".split())
+            raise ConfigError(
+                f"{path}: damaged fold file ({why}); rerun the sweep into this folder."
+            ) from None
     if not results:
         raise ConfigError(f"{store.out_dir}: no finished fold (run the sweep first).")
     result = aggregate(manifest, _plan_order(config, results), config=config, skipped=skipped)
@@ -91,11 +96,18 @@ def load_run(out_dir: str | Path) -> LoadedRun:
 
 
 def _data_flags(path: Path) -> tuple[str, bool]:
-    """``(data_note, synthetic)`` of a run's ``data.json``; ``("", False)`` when absent or unreadable."""
+    """``(data_note, synthetic)`` of a run's ``data.json``; ``("", False)`` when absent, or damaged (then named in a
+    warning: the report loses its Data line)."""
     try:
         summary = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        if not isinstance(summary, dict):
+            raise ValueError(f"not a JSON object but a JSON {type(summary).__name__}")
+    except FileNotFoundError:
         return "", False
-    if not isinstance(summary, dict):
+    except (OSError, ValueError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else " ".join(str(exc).split())
+        logger.warning(
+            "%s: damaged (%s); the report has no Data line and the data is not marked synthetic", path, why
+        )
         return "", False
     return str(summary.get("data_note", "")), summary.get("synthetic") is True

@@ -10,9 +10,12 @@ Layout of ``out_dir``::
     segments.csv ...          tables, summary.json, data.json, report.md, figures (:mod:`seizurepred.reporting.report`)
     timings.csv               wall-clock seconds per fold (kept out of the tables, which are byte-reproducible)
 
-Damaged run state is never fatal: a fold whose JSON cannot be parsed, whose arrays are missing or unreadable, or
-that was made under another config is named in a warning and computed again; an unreadable ``sweep_config.json``
-is named and written anew (each fold file carries the config's fold hash, so only matching folds are reused).
+Damaged run state is never fatal to a sweep: a fold whose JSON cannot be parsed, whose arrays are missing or
+unreadable, or that was made under another config is named in a warning and computed again; an unreadable
+``sweep_config.json`` is named and written anew (each fold file carries the config's fold hash, so only matching
+folds are reused). Reading a finished run back (:meth:`RunStore.load_folds`, :meth:`RunStore.load_fold_arrays`,
+used by ``seizurepred report``), which cannot compute anything again, refuses a damaged fold file with a one-line
+:class:`~seizurepred.errors.ConfigError` naming it.
 """
 
 from __future__ import annotations
@@ -101,6 +104,27 @@ class RunStore:
             self._lock_fh = None
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
             fh.close()
+
+    def check_report_target(self, run_dir: str | Path) -> None:
+        """Refuse to write the report of ``run_dir`` into this folder when it holds another run's folder.
+
+        Its tables would overwrite that run's (which its folds and config would then contradict).
+
+        Raises
+        ------
+        ConfigError
+            This folder is not ``run_dir`` and holds a ``sweep_config.json`` or ``run.json``.
+        """
+        try:
+            same = self.out_dir.resolve() == Path(run_dir).resolve()
+        except OSError:  # pragma: no cover - resolve() raises only for loops
+            same = False
+        held = [name for name in (CONFIG_FILE, RUN_FILE) if (self.out_dir / name).exists()]
+        if not same and held:
+            raise ConfigError(
+                f"{self.out_dir}: holds another run's folder ({', '.join(held)}); its tables would be overwritten. "
+                "Choose a new or empty --out, or leave it out to write into the run folder."
+            )
 
     # ------------------------------------------------------------------ config
     def check_config(self, config, *, case: str, resume: bool) -> None:
@@ -234,11 +258,47 @@ class RunStore:
             return None
 
     def load_folds(self) -> list[tuple[Path, dict[str, Any]]]:
-        """Every fold JSON in the folder, parsed (damaged ones are skipped with a warning)."""
+        """Every fold JSON in the folder, parsed.
+
+        Raises
+        ------
+        ConfigError
+            A fold JSON cannot be read or parsed, or is not a JSON object (one line naming it).
+        """
         out = []
         for path in sorted((self.out_dir / "folds").glob("*.json")):
             try:
-                out.append((path, json.loads(path.read_text(encoding="utf-8"))))
+                meta = json.loads(path.read_text(encoding="utf-8"))
+                if not isinstance(meta, dict):
+                    raise ValueError(f"not a JSON object but a JSON {type(meta).__name__}")
             except (OSError, ValueError) as exc:
-                logger.warning("%s: unreadable (%s); left out", path, exc)
+                raise ConfigError(f"{path}: damaged fold file ({_why(exc)}); {_RERUN}") from None
+            out.append((path, meta))
         return out
+
+    @staticmethod
+    def load_fold_arrays(json_path: Path) -> dict[str, np.ndarray]:
+        """The arrays of the fold whose JSON is ``json_path`` (its ``.npz``).
+
+        Raises
+        ------
+        ConfigError
+            The ``.npz`` is missing, not a zip file, or fails its CRC (one line naming it).
+        """
+        npz = json_path.with_suffix(".npz")
+        try:
+            with np.load(npz) as z:
+                return {k: z[k] for k in z.files}
+        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
+            raise ConfigError(f"{npz}: damaged fold file ({_why(exc)}); {_RERUN}") from None
+
+
+_RERUN = "rerun the sweep into this folder to compute that fold again."
+
+
+def _why(exc: BaseException) -> str:
+    """The reason of a read failure, in one line without the path (the message names the file already)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 120 else text[:117] + "..."

@@ -8,6 +8,8 @@ seizures, two lengths x two held-out seizures whose outputs cover the 4 h before
 from __future__ import annotations
 
 import json
+import os
+import re
 import warnings
 
 import numpy as np
@@ -96,7 +98,7 @@ def test_report_to_another_folder_writes_tables_and_figures(run_dir, tmp_path):
     res = _invoke(run_dir, "--out", tmp_path / "again")
     assert res.exit_code == 0, res.output
     names = {p.name for p in (tmp_path / "again").iterdir()}
-    assert TABLES | FIGURES | {"timings.csv"} == names
+    assert TABLES | FIGURES | {"timings.csv", ".lock"} == names  # the lock, as in a sweep's folder
     for name in TABLES | FIGURES:
         assert (tmp_path / "again" / name).read_bytes() == (run_dir / name).read_bytes(), name
     assert json.loads((tmp_path / "again" / "data.json").read_text(encoding="utf-8"))["synthetic"] is True
@@ -136,3 +138,88 @@ def test_not_a_run_folder_is_one_line(tmp_path):
     assert res.exit_code != 0
     assert "not a run folder" in res.output
     assert "Traceback" not in res.output
+
+
+# ------------------------------------------------------------------ damaged run folders, locks, another run's folder
+def _copy(run_dir, tmp_path):
+    import shutil
+
+    return shutil.copytree(run_dir, tmp_path / "run")
+
+
+def _one_error_line(res) -> str:
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output
+    (line,) = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert line.startswith("Error: ")
+    return line[len("Error: ") :]
+
+
+@pytest.mark.parametrize(
+    ("suffix", "damage", "why"),
+    [
+        (".json", lambda p: p.write_text("[1, 2]"), "not a JSON object but a JSON list"),
+        (".json", lambda p: p.write_text('{"status": "ok"'), "Expecting ',' delimiter: line 1 column 16 (char 15)"),
+        (".npz", lambda p: p.write_bytes(b"PK\x03\x04 not a zip"), "File is not a zip file"),
+        (".npz", lambda p: p.write_bytes(p.read_bytes()[:-200]), "File is not a zip file"),
+        (".npz", lambda p: p.unlink(), "No such file or directory"),
+    ],
+)
+def test_damaged_fold_file_is_one_line_naming_it(run_dir, tmp_path, suffix, damage, why):
+    """They were tracebacks (a JSON list: AttributeError; a bad zip: BadZipFile)."""
+    run = _copy(run_dir, tmp_path)
+    path = sorted((run / "folds").glob(f"*{suffix}"))[0]
+    damage(path)
+    assert _one_error_line(_invoke(run)) == (
+        f"{path}: damaged fold file ({why}); rerun the sweep into this folder to compute that fold again."
+    )
+
+
+def test_fold_arrays_failing_their_crc_are_one_line(run_dir, tmp_path):
+    run = _copy(run_dir, tmp_path)
+    path = sorted((run / "folds").glob("*.npz"))[0]
+    data = bytearray(path.read_bytes())
+    data[len(data) // 3] ^= 0xFF
+    path.write_bytes(bytes(data))
+    assert re.fullmatch(
+        rf"{re.escape(str(path))}: damaged fold file \(Bad CRC-32 for file '.*'\); rerun the sweep into this "
+        r"folder to compute that fold again\.",
+        _one_error_line(_invoke(run)),
+    )
+
+
+def test_out_holding_another_run_is_refused_and_left_alone(run_dir, tmp_path):
+    other = _run_folder(tmp_path / "other", synthetic=False)
+    before = {p: p.read_bytes() for p in other.rglob("*") if p.is_file()}
+    assert _one_error_line(_invoke(run_dir, "--out", other)) == (
+        f"{other}: holds another run's folder (sweep_config.json, run.json); its tables would be overwritten. "
+        "Choose a new or empty --out, or leave it out to write into the run folder."
+    )
+    assert {p: p.read_bytes() for p in other.rglob("*") if p.is_file()} == before
+
+
+def test_report_takes_the_run_folders_lock(run_dir, tmp_path):
+    """A sweep (or another report) writing the folder holds its lock: the report is refused, nothing written."""
+    run = _copy(run_dir, tmp_path)
+    before = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file() and p.name != ".lock"}
+    with RunStore(run).lock():
+        message = _one_error_line(_invoke(run))
+    assert re.fullmatch(
+        rf"{re.escape(str(run))}: another sweep is writing to this folder \(pid {os.getpid()} on .*\); wait for it "
+        r"to finish or choose another --out\.",
+        message,
+    )
+    assert {p.name: p.read_bytes() for p in run.iterdir() if p.is_file() and p.name != ".lock"} == before
+
+
+def test_damaged_data_json_is_named_in_a_warning(run_dir, tmp_path, caplog):
+    run = _copy(run_dir, tmp_path)
+    (run / "data.json").write_text('{"data_note": "Hand')
+    with caplog.at_level("WARNING", logger="seizurepred.reporting.load"):
+        loaded = load_run(run)
+    assert (loaded.data_note, loaded.synthetic) == ("", False)
+    assert re.fullmatch(
+        rf"{re.escape(str(run / 'data.json'))}: damaged \(Unterminated string .*\); the report has no Data line and "
+        r"the data is not marked synthetic",
+        caplog.records[-1].getMessage(),
+    )
