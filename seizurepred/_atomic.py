@@ -3,14 +3,18 @@
 A reader never sees a half-written file: data goes to ``.<name>.<pid>.tmp`` in the target's folder, then
 :func:`os.replace` moves it into place. A failed write (full disk, read-only folder, a folder that is a file,
 Ctrl-C) removes the temporary file and, for operating-system errors, raises :class:`~seizurepred.errors.StorageError`
-naming the path and the reason, so the command line shows one line instead of a traceback. ``durable=True`` also
-fsyncs the file and its folder (survives a power cut; slower).
+naming the path and the reason, so the command line shows one line instead of a traceback. The reason says what
+happened even when the error carries no errno (numpy's ``tofile`` reports a short write as a bare ``OSError``): a
+full disk, a quota, or the file-size limit (``ulimit -f``) is recognised and named. ``durable=True`` also fsyncs the
+file and its folder (survives a power cut; slower).
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import resource
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
@@ -32,8 +36,50 @@ __all__ = [
 TMP_TAG = ".tmp-"
 
 
-def _reason(exc: OSError) -> str:
-    return exc.strerror or exc.__class__.__name__
+#: Free space (bytes) below which a write error without errno is taken for a full disk.
+_NEARLY_FULL_BYTES = 1 << 20
+
+
+def _reason(exc: OSError, written: Path | None = None, *, size: int | None = None) -> str:
+    """What happened, in words: the OS reason, explained for a full disk, a quota or the file-size limit.
+
+    ``written`` is the file being written (its folder is examined when the error has no errno); ``size`` the bytes
+    it had reached when the write failed.
+    """
+    code = exc.errno
+    if code is None and written is not None:
+        code = _diagnose(written, size)
+    if code == errno.ENOSPC:
+        return "No space left on device: the disk is full"
+    if code == getattr(errno, "EDQUOT", None):
+        return "Disk quota exceeded: the user's quota on that file system is used up"
+    if code == errno.EFBIG:
+        limit = _file_size_limit()
+        where = (
+            f"this process's file-size limit, ulimit -f = {limit} bytes" if limit else "the largest file size"
+        )
+        return f"File too large: it reached {where}"
+    if exc.strerror:
+        return exc.strerror
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _file_size_limit() -> int | None:
+    soft, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+    return None if soft == resource.RLIM_INFINITY else int(soft)
+
+
+def _diagnose(path: Path, size: int | None) -> int | None:
+    """The errno a write error without one most likely stands for (EFBIG, ENOSPC), or None."""
+    limit = _file_size_limit()
+    if limit is not None and size is not None and size >= limit:
+        return errno.EFBIG
+    try:
+        st = os.statvfs(path.parent)
+    except OSError:
+        return None
+    return errno.ENOSPC if st.f_bavail * st.f_frsize < _NEARLY_FULL_BYTES else None
 
 
 def ensure_dir(path: str | Path) -> Path:
@@ -99,10 +145,15 @@ def atomic_write(
             _fsync(tmp)
         os.replace(tmp, path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         if isinstance(exc, StorageError):
+            tmp.unlink(missing_ok=True)
             raise
-        raise StorageError(f"{path}: cannot write ({_reason(exc)}).") from None
+        try:
+            size: int | None = tmp.stat().st_size
+        except OSError:
+            size = None
+        tmp.unlink(missing_ok=True)
+        raise StorageError(f"{path}: cannot write ({_reason(exc, path, size=size)}).") from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
