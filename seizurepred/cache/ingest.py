@@ -1,8 +1,10 @@
 """Building signal-cache entries: each EDF read once, its channel set kept, preprocessed, stored.
 
 :func:`build_cache` (also :meth:`SignalCache.build <seizurepred.cache.store.SignalCache.build>`) walks a manifest:
-an entry whose metadata matches the EDF file's identity (size, ``mtime_ns``, the manifest's SHA-256 when known) is
-verified against its checksum and reused; one that fails is rebuilt with a :class:`CacheWarning` naming it; any
+an entry whose metadata matches the EDF file's identity (size, ``mtime_ns``, a fingerprint of its header and
+samples -- :func:`~seizurepred.cache.integrity.source_fingerprint` --, the manifest's SHA-256 when known) is verified
+against its checksum and reused (an entry of an earlier version, without a fingerprint, is adopted when the rest
+matches and given the fingerprint); one that fails is rebuilt with a :class:`CacheWarning` naming it; any
 other recording is read with :mod:`seizurepred.io.edf`, preprocessed and written through the store. Recordings
 lacking a channel of the set raise :class:`~seizurepred.errors.MontageError` or, with ``on_missing="skip"``, leave
 a metadata-only ``"skipped"`` entry so that a second build reads no EDF byte at all.
@@ -24,6 +26,7 @@ from typing import Any, Literal
 from seizurepred._atomic import ensure_dir
 from seizurepred._progress import progress
 from seizurepred._validate import check_number, check_option
+from seizurepred.cache.integrity import source_fingerprint
 from seizurepred.cache.preprocess import preprocess
 from seizurepred.cache.store import SignalCache
 from seizurepred.errors import CacheError, MontageError, SeizurepredWarning
@@ -182,15 +185,26 @@ def _run(
 def _source_identity(rec: Recording, path: Path) -> dict[str, Any]:
     try:
         st = path.stat()
+        fingerprint = source_fingerprint(path)
     except FileNotFoundError:
         raise CacheError(f"{path}: EDF file of recording {rec.file_name!r} not found.") from None
-    return {"file_name": rec.file_name, "size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": rec.sha256}
+    except OSError as exc:
+        raise CacheError(
+            f"{path}: EDF file of recording {rec.file_name!r} cannot be read ({exc.strerror or exc})."
+        ) from None
+    return {"file_name": rec.file_name, "size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": rec.sha256,
+            "fingerprint": fingerprint}  # fmt: skip
 
 
 def _ensure(cache: SignalCache, case: str, rec: Recording, path: Path, *, on_missing: str) -> _Outcome:
     """Reuse ``rec``'s entry if valid and intact, else build it; "skipped" for a missing channel."""
     source = _source_identity(rec, path)
     meta = cache.read_meta(case, rec.file_name, source=source)
+    if meta is None:  # an entry of an earlier version (no fingerprint) whose size and mtime match: adopted
+        legacy = {k: v for k, v in source.items() if k != "fingerprint"}
+        meta = cache.read_meta(case, rec.file_name, source=legacy)
+        if meta is not None:
+            meta = cache.adopt_source(case, rec.file_name, meta, source=source)
     repaired = False
     if meta is not None and meta["status"] == "ok":
         try:

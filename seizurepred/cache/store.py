@@ -167,6 +167,18 @@ class SignalCache:
         mark_verified(npy, checksum)
         self._remember(case, file_name, meta)
 
+    def adopt_source(
+        self, case: str, file_name: str, meta: dict[str, Any], *, source: dict
+    ) -> dict[str, Any]:
+        """Rewrite an entry's metadata with a new ``source`` identity (its data untouched); returns the new metadata.
+
+        Used to give an entry of an earlier version, whose identity lacked the source fingerprint, the fingerprint
+        of the file it matches by size and mtime.
+        """
+        new = {**meta, "source": source}
+        atomic_write_json(self.entry_paths(case, file_name)[1], new, durable=self.durable)
+        return new
+
     def write_skipped(self, case: str, file_name: str, *, source: dict, reason: str) -> None:
         """Record that ``file_name`` is left out (metadata only), so that a later build reads none of its EDF."""
         meta = self._meta(source, "skipped", reason=reason)
@@ -352,4 +364,3 @@ class SignalCache:
         from seizurepred.cache.ingest import build_cache
 
         return build_cache(self, manifest, data_root, on_missing=on_missing, n_jobs=n_jobs)
-

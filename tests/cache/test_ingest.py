@@ -132,6 +132,38 @@ def test_changed_source_invalidates_entry(patient):
     assert report.built == ("chb99_01.edf",) and len(report.reused) == 2
 
 
+def test_file_swapped_with_same_size_and_mtime_is_rebuilt(patient, tmp_path):
+    """Another recording's bytes under the old size and mtime (``cp -p``, a restore): the entry was reused."""
+    data_root, manifest, cache_dir = patient
+    SignalCache(cache_dir, channels=CHANNELS).build(manifest, data_root)
+    path = data_root / "chb99" / "chb99_02.edf"
+    _write_patient(tmp_path / "other", n_files=3, seed=7)
+    other = tmp_path / "other" / "chb99" / "chb99_02.edf"
+    st = path.stat()
+    assert other.stat().st_size == st.st_size
+    path.write_bytes(other.read_bytes())
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    cache = SignalCache(cache_dir, channels=CHANNELS)
+    report = cache.build(manifest, data_root)
+    assert report.built == ("chb99_02.edf",) and len(report.reused) == 2
+    np.testing.assert_allclose(cache.signal("chb99_02.edf"), _reference(path), atol=1e-3, rtol=1e-5)
+
+
+def test_entry_of_an_earlier_version_without_fingerprint_is_adopted(patient):
+    """Entries built before the fingerprint existed are not rebuilt (hours for all of CHB-MIT): the fingerprint is
+    added to their metadata when size and mtime match, as those entries were trusted before."""
+    data_root, manifest, cache_dir = patient
+    cache = SignalCache(cache_dir, channels=CHANNELS)
+    cache.build(manifest, data_root)
+    meta_path = cache.entry_paths("chb99", "chb99_01.edf")[1]
+    meta = json.loads(meta_path.read_text())
+    fingerprint = meta["source"].pop("fingerprint")
+    meta_path.write_text(json.dumps(meta))
+    report = SignalCache(cache_dir, channels=CHANNELS).build(manifest, data_root)
+    assert report.built == () and len(report.reused) == 3
+    assert json.loads(meta_path.read_text())["source"]["fingerprint"] == fingerprint
+
+
 def test_killed_build_leaves_no_trusted_entry(patient, monkeypatch):
     data_root, manifest, cache_dir = patient
     cache = SignalCache(cache_dir, channels=CHANNELS)
