@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -43,11 +44,13 @@ from _builders import (
     cli_env,
     diff_snapshots,
     edf_channel_index,
+    edf_n_signals,
     edf_read_field,
     edf_set,
     line_of,
     lines,
     link_tree,
+    private,
     run_cli,
     snapshot,
     summary_blocks,
@@ -136,8 +139,9 @@ class Case:
         Paths (relative to the work folder) the command may write.
     check : callable or None
         ``check(work, proc)``: more assertions (the numbers).
-    inject : str or None
-        Python run in the CLI's process before the command (a simulated fault).
+    inject : str, callable or None
+        Python run in the CLI's process before the command (a simulated fault); a callable ``inject(work)`` gives it
+        once the case is built (when it names the case's own paths).
     needs_run : bool
         Needs the clean tiny sweep (its stderr is the baseline of ``warning`` and ``same``).
     xfail : str or None
@@ -153,7 +157,7 @@ class Case:
     message: str | tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()
     check: Callable[[Work, subprocess.CompletedProcess], None] | None = None
-    inject: str | None = None
+    inject: str | Callable[[Work], str | None] | None = None
     needs_run: bool = False
     xfail: str | None = None
     quiet_only_error: bool = False
@@ -800,7 +804,7 @@ def _(work):
 
 
 @case("cache-write-fails-disk-full", "path", "error",
-      r"{cache}/chb01/[0-9a-f]+/chb01_01\.npy: cannot write \(No space left on device\)\.",
+      r"{cache}/chb01/[0-9a-f]+/chb01_01\.npy: cannot write \(No space left on device: the disk is full\)\.",
       outputs=("cache",), inject=_FAIL_REPLACE.format(suffix=".npy", code="ENOSPC"))  # fmt: skip
 def _(work):
     work.mini()
@@ -940,6 +944,390 @@ _cache_state_case(
 _cache_state_case("truncated-entry-data", lambda w: truncate_private(_cache_entry(w, ".npy"), 4096), "same")
 
 
+# ---------------------------------------------------------------------------------------------- issue 21
+# Each case below was a silent wrong number, a traceback or a write outside the output before issue 21.
+
+# EDF calibration that overflows float32: the cache held NaN/inf with exit 0.
+_CAL_SANE = r"expected a finite physical range within \+-1e\+09 uV \(1 kV\)\."
+
+
+def _cal_case(id: str, value: str, why: str) -> None:
+    def build(work: Work) -> list[str]:
+        work.mini()
+        path = work.edf("chb01_01.edf")
+        edf_set(path, "physical_max", value, channel=4)
+        work.vars.update(edf=str(path))
+        return _cache(work)
+
+    CASES.append(Case(id, "edf", build, "error", _edf_error(rf"channel 5 'FP1-F3': {why}; {_CAL_SANE}"),
+                      outputs=("cache",)))  # fmt: skip
+
+
+_cal_case("edf-physical-max-1e38", "1e38",
+          r"physical range -800\.\.1e\+38 uV gives samples up to 8\.5e\+38 uV, beyond the 1e\+09 uV that float32 "
+          r"preprocessing holds without overflowing to inf/NaN")  # fmt: skip
+_cal_case("edf-physical-max-9e307", "9e307",
+          r"its gain \(physical range / digital range\) 2\.2e\+304 uV per digital step overflows float32, so every "
+          r"sample would read as inf or NaN")  # fmt: skip
+_cal_case("edf-physical-max-not-finite", "1e400", r"physical_max is not a finite number \(inf\)")
+
+
+@case("edf-sparse-200-gb", "edf", "error",
+      _edf_error(r"23 channels x 4722\.2 h at 256 Hz need 372\.9 GiB, more than the 4 GiB one read may take "
+                 r"\(17000000 records of 1 s\); a damaged or sparse file\? Read a part with start_s/stop_s\."),
+      outputs=("cache",))  # fmt: skip
+def _(work):
+    """A header declaring 17 million records over a sparse 200-GB file: refused before allocating 373 GiB (it was a
+    MemoryError traceback). The summary gives no times (a summary cannot state 4722 h), so no duration warning."""
+    work.mini(1)
+    head, blocks = summary_blocks(work.summary().read_text(encoding="utf-8"))
+    block = re.sub(r"File (Start|End) Time: .*\n", "", blocks[0])
+    work.patch_summary(head + block)
+    path = private(work.edf("chb01_01.edf"))
+    edf_set(path, "n_records", "17000000")
+    try:
+        os.truncate(path, 256 * 24 + 17_000_000 * 2 * 23 * 256)
+    except OSError as exc:  # pragma: no cover - a file system without sparse files this large
+        pytest.skip(f"cannot make a 200-GB sparse file here ({exc.strerror})")
+    work.vars.update(edf=str(path))
+    return _cache(work)
+
+
+# BIDS events files: a lost run, a repeated or overlapping seizure row, an onset of nan.
+_BIDS_EEG = "sub-01/ses-01/eeg"
+_RUN03 = "sub-01_ses-01_task-szMonitoring_run-03"
+
+
+def _bids(work: Work) -> Path:
+    """A linked BIDS copy of the patient (written once per session) under ``work/bids``; returns its root."""
+    from seizurepred.io.bids import write_bids_patient
+
+    shared = work.base.root / "bids"
+    if not shared.is_dir():
+        write_bids_patient(work.base.data, CASE, shared, how="hardlink")
+    root = link_tree(shared, work.root / "bids")
+    eeg = root / _BIDS_EEG
+    work.vars.update(tsv=str(eeg / f"{_RUN03}_events.tsv"), edf=str(eeg / f"{_RUN03}_eeg.edf"))
+    return root
+
+
+def _bids_labels(work: Work, *extra: str) -> list[str]:
+    return ["labels", "-p", CASE, "--data-root", str(work.root / "bids"), *extra]
+
+
+def _events_edit(work: Work, old: str, new: str) -> None:
+    path = Path(str(work.vars["tsv"]))
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    write_private(path, text.replace(old, new, 1))
+
+
+_SZ_ROW = "1087.00\t75.00\tsz\tn/a\tn/a\t"
+
+
+def _one_seizure_left(work: Work, proc) -> None:
+    """The run without events is read as seizure-free (documented): only chb01_08's seizure is left."""
+    assert json.loads(proc.stdout)["n_seizures"] == 1
+
+
+@case("bids-events-file-missing", "bids", "warning",
+      (r"WARNING seizurepred: ManifestWarning: {edf}: no events file "
+       r"sub-01_ses-01_task-szMonitoring_run-03_events\.tsv \(not even the 'bckg' row of a seizure-free run\); the run's seizures are unknown and it is read as "
+       r"seizure-free\.",),
+      check=_one_seizure_left)  # fmt: skip
+def _(work):
+    _bids(work)
+    os.unlink(str(work.vars["tsv"]))
+    return _bids_labels(work, "--json")
+
+
+@case("bids-events-file-header-only", "bids", "warning",
+      (r"WARNING seizurepred: ManifestWarning: {edf}: sub-01_ses-01_task-szMonitoring_run-03_events\.tsv holds no "
+       r"event row \(not even the 'bckg' row of a seizure-free run\); the run's seizures are unknown and it is read "
+       r"as seizure-free\.",),
+      check=_one_seizure_left)  # fmt: skip
+def _(work):
+    _bids(work)
+    text = Path(str(work.vars["tsv"])).read_text(encoding="utf-8")
+    write_private(Path(str(work.vars["tsv"])), text.splitlines()[0] + "\n\n")
+    return _bids_labels(work, "--json")
+
+
+@case("bids-seizure-row-repeated", "bids", "error",
+      r"{tsv} line 3: seizure at 1087-1162 s repeats the one at line 2 \(1087-1162 s\)\.")  # fmt: skip
+def _(work):
+    _bids(work)
+    text = Path(str(work.vars["tsv"])).read_text(encoding="utf-8")
+    row = next(ln for ln in text.splitlines() if ln.startswith(_SZ_ROW))
+    _events_edit(work, row + "\n", row + "\n" + row + "\n")
+    return _bids_labels(work, "--json")
+
+
+@case("bids-seizure-rows-overlap", "bids", "error",
+      r"{tsv} line 3: seizure at 1100-1130 s overlaps the one at line 2 \(1087-1162 s\)\.")  # fmt: skip
+def _(work):
+    _bids(work)
+    text = Path(str(work.vars["tsv"])).read_text(encoding="utf-8")
+    row = next(ln for ln in text.splitlines() if ln.startswith(_SZ_ROW))
+    _events_edit(work, row + "\n", row + "\n" + row.replace("1087.00\t75.00", "1100.00\t30.00") + "\n")
+    return _bids_labels(work, "--json")
+
+
+for _id, _extra in (("bids-onset-nan-json", ("--json",)), ("bids-onset-nan-text", ())):
+
+    def _build(work: Work, _extra: tuple[str, ...] = _extra) -> list[str]:
+        _bids(work)
+        _events_edit(work, _SZ_ROW, _SZ_ROW.replace("1087.00", "nan"))
+        return _bids_labels(work, *_extra)
+
+    CASES.append(Case(_id, "bids", _build, "error",
+                      r"{tsv} line 2: column 'onset': expected a finite number, got 'nan'\."))  # fmt: skip
+
+
+# Summary start times and sampling rate against the EDF headers (the header wins, as for durations).
+@case("summary-start-disagrees-with-header", "summary", "warning",
+      (r"WARNING seizurepred: ManifestWarning: {summary} line {line}: chb01_08\.edf starts at 00:55:14 per the "
+       r"summary but at 23:55:14 per its EDF header \(3600 s apart\); the header's start is used\.",),
+      check=_same_labels)  # fmt: skip
+def _(work):
+    """chb01_08 listed an hour late: its seizure moved an hour on the patient clock, silently."""
+    work.data()
+    _summary_edit(work, "File Start Time: 23:55:14", "File Start Time: 24:55:14")
+    text = _summary_edit(work, "File End Time: 24:01:20", "File End Time: 25:01:20")
+    work.vars.update(summary=SUMMARY, line=line_of(text, "File Name: chb01_08.edf"))
+    return _labels(work)
+
+
+@case("summary-rate-disagrees-with-header", "summary", "warning",
+      (r"WARNING seizurepred: ManifestWarning: {summary} line 1: sampling rate 512 Hz per the summary but 256 Hz per "
+       r"the EDF header of chb01_01\.edf, chb01_02\.edf, chb01_03\.edf and 5 more; the headers' rate is used\.",),
+      check=_same_labels)  # fmt: skip
+def _(work):
+    work.data()
+    _summary_edit(work, "Data Sampling Rate: 256 Hz", "Data Sampling Rate: 512 Hz")
+    work.vars.update(summary=SUMMARY)
+    return _labels(work)
+
+
+# Unreadable inputs: one line each (they were tracebacks). Root ignores permissions, so for root the unreadability
+# is emulated in the command's process: the calls a chmod 000 makes fail raise PermissionError (EACCES) instead.
+_UNREADABLE = """
+import builtins, errno, io, os
+_TARGET = os.path.abspath({path!r})
+def _hit(path, inside_only):
+    if isinstance(path, int):
+        return False
+    try:
+        p = os.path.abspath(os.fsdecode(os.fspath(path)))
+    except TypeError:
+        return False
+    return p.startswith(_TARGET + os.sep) or (not inside_only and p == _TARGET)
+def _guard(fn, inside_only):
+    def wrapped(path, *a, **k):
+        if _hit(path, inside_only):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), os.fspath(path))
+        return fn(path, *a, **k)
+    return wrapped
+for _name, _inside in (("stat", True), ("lstat", True), ("open", {folder}), ("scandir", False), ("listdir", False)):
+    setattr(os, _name, _guard(getattr(os, _name), _inside))
+builtins.open = io.open = _guard(io.open, False)
+"""
+
+
+def _make_unreadable(path: Path, *, folder: bool) -> str | None:
+    """Make ``path`` unreadable (chmod 000) or, for root, return the code that emulates it (relative to the work
+    folder, the command's working folder)."""
+    if os.geteuid() != 0:
+        path.chmod(0)
+        return None
+    return _UNREADABLE.format(path=str(path), folder=folder)
+
+
+def _unreadable_case(id: str, message: str, target: Callable[[Work], tuple[Path, bool]], *extra: str,
+                     xfail: str | None = None) -> None:  # fmt: skip
+    def build(work: Work) -> list[str]:
+        work.data()
+        path, folder = target(work)
+        work.vars.update(path=str(path), inject=_make_unreadable(path, folder=folder))
+        return _labels(work, *extra)
+
+    CASES.append(Case(id, "path", build, "error", message, xfail=xfail, inject=lambda work: work.vars["inject"]))
+
+
+def _records(work: Work) -> tuple[Path, bool]:
+    path = work.root / "data" / "RECORDS"
+    path.write_text("".join(f"{CASE}/{n}\n" for n in work.base.edf_names))
+    return path, False
+
+
+_unreadable_case("records-unreadable", r"{path}: cannot read RECORDS \(PermissionError: Permission denied\)\.",
+                 _records)  # fmt: skip
+_unreadable_case("case-folder-unsearchable-physionet", r"{path}/chb01-summary\.txt: cannot read summary "
+                 r"\(PermissionError: Permission denied\)\.", lambda w: (w.root / "data" / CASE, True),
+                 "--layout", "physionet")  # fmt: skip
+_unreadable_case("case-folder-unsearchable", r"{path}.*: .*Permission denied.*",
+                 lambda w: (w.root / "data" / CASE, True),
+                 xfail="PermissionError traceback from io/layout.py (_markers: Path.is_file() of the summary in an "
+                       "unsearchable folder); that module is outside issue 21's files")  # fmt: skip
+
+
+@case("summary-symlink-to-dev-zero", "summary", "error", r"{summary}: not a summary file but a character device\.")
+def _(work):
+    """It was read forever (until a MemoryError)."""
+    work.data()
+    os.unlink(work.summary())
+    os.symlink("/dev/zero", work.summary())
+    work.vars.update(summary=str(work.summary()))
+    return _labels(work)
+
+
+@case("cache-env-is-a-file", "path", "error",
+      r"Invalid value for '\$SEIZUREPRED_CACHE': allowed a folder; got '{afile}'\.",
+      inject="import os\nos.environ['SEIZUREPRED_CACHE'] = os.path.join(os.getcwd(), 'afile')\n")  # fmt: skip
+def _(work):
+    """The demo sweep (no --data-root) with $SEIZUREPRED_CACHE naming a file."""
+    (work.root / "afile").write_text("x")
+    work.vars.update(afile=str(work.root / "afile"))
+    return ["sweep", "--max-epochs", "1", "--out", str(work.root / "out")]
+
+
+# Empty path options meant the current folder.
+_EMPTY = (r"Invalid value for '{opt}': allowed a path; got '' \(an empty path would mean the current folder\) "
+          r"\(see seizurepred {cmd} --help\)")  # fmt: skip
+
+
+@case("out-empty", "path", "error", _EMPTY.format(opt="--out", cmd="sweep"))
+def _(work):
+    args = work.sweep_args()
+    return ["" if a == str(work.root / "out") else a for a in args]
+
+
+@case("cache-dir-empty", "path", "error", _EMPTY.format(opt="--cache-dir", cmd="cache"))
+def _(work):
+    work.mini()
+    return ["cache", "-p", CASE, "--data-root", str(work.root / "data"), "--cache-dir", ""]
+
+
+@case("cache-write-fails-file-size-limit", "path", "error",
+      r"{cache}/chb01/[0-9a-f]+/chb01_01\.npy: cannot write \(File too large: it reached this process's file-size "
+      r"limit, ulimit -f = 1048576 bytes\)\.",
+      outputs=("cache",),
+      inject="import resource\nresource.setrlimit(resource.RLIMIT_FSIZE, (2**20, 2**20))\n")  # fmt: skip
+def _(work):
+    """It said only "(OSError)": numpy reports a short write without an errno."""
+    work.mini()
+    work.vars["cache"] = str(work.root / "cache")
+    return _cache(work)
+
+
+def _swapped_entry_rebuilt(work: Work, proc) -> None:
+    import numpy as np
+
+    assert "1 built, 1 reused" in proc.stdout, proc.stdout
+    fresh = np.load(_cache_entry(work, ".npy"), mmap_mode="r")
+    old = np.load(next((work.base.cache / CASE).glob("*/chb01_01.npy")), mmap_mode="r")
+    assert fresh.shape == old.shape and not np.array_equal(fresh, old)
+
+
+@case("cache-edf-swapped-same-size-and-mtime", "cache", "same", outputs=("cache",), check=_swapped_entry_rebuilt)
+def _(work):
+    """chb01_01.edf's data records replaced by chb01_02.edf's (header, size and mtime kept): the entry was reused."""
+    work.mini()
+    work.cache_copy()
+    path, other = work.edf("chb01_01.edf"), work.edf("chb01_02.edf")
+    st = path.stat()
+    assert other.stat().st_size == st.st_size
+    header_bytes = 256 * (edf_n_signals(path) + 1)
+    write_private(path, path.read_bytes()[:header_bytes] + other.read_bytes()[header_bytes:])
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    return _cache(work)
+
+
+@case("models-unknown-option", "config", "error",
+      r"Invalid value for '--option': allowed an option of a registered model \(.*'pool_channels'.*\); "
+      r"got 'foo'\.")  # fmt: skip
+def _(work):
+    return ["models", "-o", "foo=1", "-o", "pool_channels=false"]
+
+
+# Reading a run folder back: damaged fold files, another run's folder as --out, the folder's lock, data.json.
+def _report_case(id: str, damage: Callable[[Work], list[str] | None], expect: str, message=(), **kw) -> None:
+    def build(work: Work) -> list[str]:
+        work.run_copy()
+        work.vars["out"] = str(work.root / "out")
+        extra = damage(work) or []
+        return ["report", str(work.root / "out"), *extra]
+
+    kw.setdefault("outputs", ("out",))
+    CASES.append(Case(id, "report", build, expect, message, needs_run=True, **kw))
+
+
+_REPORT_DAMAGED = r"{fold}: damaged fold file \({why}\); rerun the sweep into this folder to compute that fold again\."
+
+
+def _fold_json_not_object(work: Work) -> None:
+    write_private(_fold(work, ".json"), "[1, 2, 3]\n")
+
+
+def _fold_npz_garbage(work: Work) -> None:
+    write_private(_fold(work, ".npz"), b"PK\x03\x04 not a zip")
+    work.vars["fold"] = str(_fold(work, ".npz"))
+
+
+def _fold_npz_bad_crc(work: Work) -> None:
+    path = _fold(work, ".npz")
+    data = bytearray(path.read_bytes())
+    at = len(data) // 2
+    data[at] ^= 0xFF
+    write_private(path, bytes(data))
+    work.vars["fold"] = str(path)
+
+
+_report_case("report-fold-json-not-an-object", _fold_json_not_object, "error",
+             _REPORT_DAMAGED.replace("{why}", r"not a JSON object but a JSON list"))  # fmt: skip
+_report_case("report-fold-npz-not-a-zip", _fold_npz_garbage, "error",
+             _REPORT_DAMAGED.replace("{why}", r"File is not a zip file"))  # fmt: skip
+_report_case("report-fold-npz-bad-crc", _fold_npz_bad_crc, "error",
+             _REPORT_DAMAGED.replace("{why}", r"Bad CRC-32 for file '.*'"))  # fmt: skip
+
+
+def _other_run_as_out(work: Work) -> list[str]:
+    shutil.copytree(work.base.run, work.root / "other")
+    work.vars["other"] = str(work.root / "other")
+    return ["--out", str(work.root / "other")]
+
+
+_report_case("report-out-holds-another-run", _other_run_as_out, "error",
+             r"{other}: holds another run's folder \(sweep_config\.json, run\.json\); its tables would be "
+             r"overwritten\. Choose a new or empty --out, or leave it out to write into the run folder\.",
+             outputs=())  # fmt: skip
+_report_case("report-while-a-sweep-writes", lambda w: None, "error",
+             r"{out}: another sweep is writing to this folder \(pid 4242 on elsewhere since 2030-01-01 00:00:00: "
+             r"seizurepred sweep\); wait for it to finish or choose another --out\.",
+             outputs=("out/.lock",),
+             inject="import fcntl, sys\nsys.corpus_lock = open('out/.lock', 'a+')  # held until the process ends\n"
+                    "fcntl.flock(sys.corpus_lock.fileno(), fcntl.LOCK_EX)\nsys.corpus_lock.truncate(0)\n"
+                    "sys.corpus_lock.write('pid 4242 on elsewhere since 2030-01-01 00:00:00: seizurepred sweep\\n')\n"
+                    "sys.corpus_lock.flush()\n")  # fmt: skip
+
+
+def _damage_data_json(work: Work) -> None:
+    path = work.root / "out" / "data.json"
+    truncate_private(path, 10)
+    work.vars["data_json"] = str(path)
+
+
+def _tables_but_report_md(work: Work, proc) -> None:
+    got, want = table_files(work.root / "out"), table_files(work.base.run)
+    assert {k: v for k, v in got.items() if k != "report.md"} == {k: v for k, v in want.items() if k != "report.md"}
+
+
+_report_case("report-damaged-data-json", _damage_data_json, "warning",
+             (r"WARNING seizurepred\.reporting\.load: {data_json}: damaged \(.*\); the report has no Data line and "
+              r"the data is not marked synthetic",),
+             check=_tables_but_report_md)  # fmt: skip
+
+
 # ============================================================================================== the tests
 def _params():
     for c in CASES:
@@ -959,7 +1347,8 @@ def test_corpus_case(c: Case, base: BasePatient, zygote: Zygote, tmp_path: Path,
     work = Work(tmp_path, base)
     args = c.build(work)
     before = snapshot(tmp_path, skip=c.outputs)
-    proc = run_cli(args, cwd=tmp_path, env=cli_env(base.home, tmp_path), inject=c.inject, zygote=zygote)
+    inject = c.inject(work) if callable(c.inject) else c.inject
+    proc = run_cli(args, cwd=tmp_path, env=cli_env(base.home, tmp_path), inject=inject, zygote=zygote)
     shown = f"$ seizurepred {' '.join(args)}\n--- exit {proc.returncode}; stderr:\n{proc.stderr}"
     assert "Traceback" not in proc.stderr + proc.stdout, shown
     err = lines(proc.stderr)
@@ -994,7 +1383,7 @@ def test_corpus_size_and_coverage():
     for c in CASES:
         by_category[c.category] = by_category.get(c.category, 0) + 1
     assert len(CASES) >= 40, by_category
-    assert {"summary", "edf", "config", "name", "path", "run"} <= set(by_category)
+    assert {"summary", "edf", "config", "name", "path", "run", "cache", "bids", "report"} <= set(by_category)
     assert len({(c.category, c.id) for c in CASES}) == len(CASES)
 
 
@@ -1062,3 +1451,25 @@ def test_concurrent_sweep_into_the_same_folder_is_refused(clean_run: BasePatient
     after = snapshot(tmp_path, skip=("cache",))
     changed = diff_snapshots(before, after)
     assert changed == [], changed
+
+
+def test_download_refuses_a_part_file_linked_out_of_dest(base: BasePatient, zygote: Zygote, tmp_path: Path) -> None:
+    """Issue 21: a ``.part`` symlink made ``download`` append to a file outside --dest. Refused before any request
+    (the mirror named here does not exist), naming the link and its target; nothing anywhere changes. The command's
+    "Fetching ..." line comes first, as always."""
+    dest, outside = tmp_path / "dest", tmp_path / "outside.txt"
+    (dest / CASE).mkdir(parents=True)
+    outside.write_text("precious\n")
+    part = dest / CASE / "chb01_01.edf.part"
+    os.symlink(outside, part)
+    args = ["download", "-p", CASE, "--dest", str(dest), "--base-url", "http://127.0.0.1:9/nowhere"]
+    before = snapshot(tmp_path)
+    proc = run_cli(args, cwd=tmp_path, env=cli_env(base.home, tmp_path), zygote=zygote)
+    err = lines(proc.stderr)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert err[0].startswith("Fetching ") and len(err) == 2, proc.stderr
+    assert err[1] == (
+        f"Error: {part}: a symbolic link (to {outside}); refusing to append through it to a file that may lie "
+        "outside the destination. Remove it (the file is then fetched from the start)."
+    )
+    assert diff_snapshots(before, snapshot(tmp_path)) == []
