@@ -169,7 +169,7 @@ def outcome(case: Case, result, seconds: float) -> dict:
         "seconds": round(seconds, 1),
     }
     for v in result.opp_variants:
-        out[f"ciopr:{v['output']}/{v['spc_mode']}/{v['reconstruction']}"] = v["opp_min"] if v["criterion"] == "CIOPR" else None
+        out[f"ciopr:{v['output']}/{v['spc_mode']}/{v.get('spc_anchor', 'run_centre')}/{v['reconstruction']}"] = v["opp_min"] if v["criterion"] == "CIOPR" else None
     return out
 
 

@@ -116,6 +116,9 @@ def sweep(
     synthetic = any(
         (Path(data_root) / sub / f"{patient}-synth-truth.json").is_file() for sub in (patient, "sourcedata")
     )
+    if synthetic and "synthetic" not in note.lower():  # data written by `seizurepred synth`, given as --data-root
+        note = (f"Data: a **synthetic** patient written by `seizurepred synth` ({patient}-synth-truth.json beside "
+                f"its files holds the planted truth). No real EEG was used. {note}").strip()  # fmt: skip
     written = write_sweep(result, out_dir, data_note=note, manifest=data.manifest, synthetic=synthetic)
     click.echo(render_report(result, data_note=note))
     click.echo(f"Wrote {', '.join(sorted(written))} to {out_dir}{os.sep}", err=True)

@@ -9,10 +9,10 @@ is where lengths differ: a model trained with labels longer than ``L`` has nothi
 For every length ``k`` (lengths sorted, ``k_prev`` the next shorter one, 0 for the shortest) its **band** is
 ``[SPH + k_prev, SPH + k]`` minutes before onset, of width ``w``. For each held-out seizure, the **contrast** of
 the k-minute model of that fold (outputs averaged over repeats) is its mean output in the band minus its mean
-output in the same number of recorded windows just before the band (``[SPH + k, SPH + k + w]`` where it is
-recorded; a gap between files is skipped, as gaps are excluded from time everywhere, reaching back at most one
-more band width): where a change begins at ``k``, the band rises above what precedes it. A band needs half its
-windows recorded (``min_band_coverage``); the contrast then compares as many windows on each side. No band or
+output in as many recorded windows just before the band (``[SPH + k, SPH + k + w]`` where it is recorded; a gap
+between files is skipped, as gaps are excluded from time everywhere, reaching back at most one more band width;
+at least half as many when a file starts shortly before the band): where a change begins at ``k``, the band rises
+above what precedes it. A band needs half its windows recorded (``min_band_coverage``); the reference contrasts then have the same two lengths. No band or
 stretch before it may lie in an earlier seizure or its postictal exclusion (``label.postictal_exclusion_min``):
 such a seizure is not tested for that length (``n_postictal``).
 
@@ -218,11 +218,12 @@ def bands(preictal_mins: Sequence[int], *, sph_min: float = 0.0) -> dict[int, tu
 
 def _band_and_before(
     cont: ContinuousOutput, lo: float, hi: float, coverage: float
-) -> tuple[float, float, int, float]:
-    """``(band mean, before mean, n, reach)``: the mean output of the ``n`` windows inside ``[lo, hi]`` minutes
-    before onset and of the ``n`` recorded windows just before them (gaps skipped, reaching back at most one band
-    width beyond the stretch of equal length); ``reach`` is how far before onset (minutes) the earliest of them
-    ends. NaN means when the band holds under ``coverage`` of its windows or the EEG before it is not recorded."""
+) -> tuple[float, float, int, int, float]:
+    """``(band mean, before mean, n, n_before, reach)``: the mean output of the ``n`` windows inside ``[lo, hi]``
+    minutes before onset and of up to ``n`` recorded windows just before them (gaps skipped, reaching back at most
+    one band width beyond the stretch of equal length; at least ``coverage`` of ``n``); ``reach`` is how far
+    before onset (minutes) the earliest of them ends. NaN means when the band holds under ``coverage`` of its
+    windows or too little EEG before it is recorded."""
     w_min = cont.window_s / 60.0
     order = np.argsort(cont.times_min_before_onset, kind="stable")
     t = cont.times_min_before_onset[order]  # window starts, nearest to onset first
@@ -231,12 +232,12 @@ def _band_and_before(
     n = int(np.count_nonzero(inside))
     n_full = int(round((hi - lo) / w_min))
     if n == 0 or n < coverage * n_full:
-        return math.nan, math.nan, n, hi
+        return math.nan, math.nan, n, 0, hi
     mask = (t - w_min >= hi - 1e-9) & (t <= hi + 2.0 * (hi - lo) + 1e-9)
     earlier, t_earlier = probs[mask][:n], t[mask][:n]
-    if earlier.size < n:
-        return math.nan, math.nan, n, hi
-    return float(probs[inside].mean()), float(earlier.mean()), n, float(t_earlier[-1])
+    if earlier.size == 0 or earlier.size < coverage * n:
+        return math.nan, math.nan, n, int(earlier.size), hi
+    return float(probs[inside].mean()), float(earlier.mean()), n, int(earlier.size), float(t_earlier[-1])
 
 
 def band_evidence(
@@ -280,15 +281,16 @@ def band_evidence(
     n_support = 0
     for sid in sorted(records):
         ref = references.get(sid)
-        band_m, before_m, n_band, reach = _band_and_before(records[sid], lo, hi, options.min_band_coverage)
+        band_m, before_m, n_band, n_before, reach = _band_and_before(records[sid], lo, hi, options.min_band_coverage)
         if not (math.isfinite(band_m) and math.isfinite(before_m)):
             dropped["band"] += 1
             continue
         if excluded and _touches(excluded.get(sid, ()), lo, reach):
             dropped["postictal"] += 1
             continue
-        null = ref.local_contrasts(n_band, step=max(n_band // 4, 1)) if ref is not None else np.empty(0)
-        n_eff = ref.n_contrasts(n_band) if ref is not None else 0
+        step = max(n_band // 4, 1)
+        null = ref.local_contrasts(n_band, step=step, n_before=n_before) if ref is not None else np.empty(0)
+        n_eff = ref.n_contrasts(n_band, n_before) if ref is not None else 0
         if null.size == 0 or n_eff == 0:
             dropped["reference"] += 1
             continue

@@ -285,25 +285,28 @@ class ReferenceOutput:
         _, counts = np.unique(self.piece, return_counts=True)
         return int(np.sum(counts // n_windows))
 
-    def n_contrasts(self, n_windows: int) -> int:
-        """How many disjoint *contrasts* of ``n_windows`` windows (each spans ``2 n_windows``: a stretch and the
-        stretch before it) the pieces hold: the effective number of independent reference contrasts."""
+    def n_contrasts(self, n_windows: int, n_before: int | None = None) -> int:
+        """How many disjoint *contrasts* of ``n_windows`` windows against the ``n_before`` (default as many) before
+        them the pieces hold (each spans both): the effective number of independent reference contrasts."""
         check_number("n_windows", n_windows, min_value=1, integer=True)
-        return self.n_disjoint(2 * n_windows)
+        return self.n_disjoint(n_windows + (n_windows if n_before is None else int(n_before)))
 
-    def local_contrasts(self, n_windows: int, *, step: int = 1) -> np.ndarray:
-        """Mean of ``n_windows`` windows minus the mean of the ``n_windows`` just before them, at every position
-        (every ``step`` windows) within each piece: the reference distribution of the selector's contrast."""
+    def local_contrasts(self, n_windows: int, *, step: int = 1, n_before: int | None = None) -> np.ndarray:
+        """Mean of ``n_windows`` windows minus the mean of the ``n_before`` (default as many) just before them, at
+        every position (every ``step`` windows) within each piece: the reference distribution of the selector's
+        contrast."""
         check_number("n_windows", n_windows, min_value=1, integer=True)
         check_number("step", step, min_value=1, integer=True)
+        m = n_windows if n_before is None else int(n_before)
+        check_number("n_before", m, min_value=1, integer=True)
         out = []
         for p in np.unique(self.piece):
             v = self.probs[self.piece == p]
-            if v.size < 2 * n_windows:
+            if v.size < n_windows + m:
                 continue
             c = np.concatenate([[0.0], np.cumsum(v)])
-            starts = np.arange(0, v.size - 2 * n_windows + 1, step)
-            earlier = (c[starts + n_windows] - c[starts]) / n_windows
-            later = (c[starts + 2 * n_windows] - c[starts + n_windows]) / n_windows
+            starts = np.arange(0, v.size - n_windows - m + 1, step)
+            earlier = (c[starts + m] - c[starts]) / m
+            later = (c[starts + m + n_windows] - c[starts + m]) / n_windows
             out.append(later - earlier)
         return np.concatenate(out) if out else np.empty(0)

@@ -247,7 +247,7 @@ def render_report(result, *, data_note: str = "") -> str:
             "",
             to_markdown(
                 [{**v, "used": "yes" if v["used"] else ""} for v in result.opp_variants],
-                ("output", "spc_mode", "reconstruction", "opp_min", "criterion", "used"),
+                ("output", "spc_mode", "spc_anchor", "reconstruction", "opp_min", "criterion", "used"),
             ),
             "",
         ]

@@ -130,7 +130,7 @@ def aggregate(
         for r in results
         if not r.ok
     ]
-    ciopr = ciopr_rows(case, folds, config.ciopr)
+    ciopr = ciopr_rows(case, folds, config.ciopr, manifest=manifest)
     pooled = _pooled_rows(case, folds, ciopr, config)
     paper_k, paper_criterion = paper_opp(ciopr, pooled)
     evidence = opp_evidence(folds, config, manifest)
@@ -154,7 +154,7 @@ def aggregate(
         opp_verdict_reason=verdict_reason,
         opp_interval_min=None if interval is None else list(interval),
         opp_explanation=explain(evidence, opp, paper_k),
-        opp_variants=reading_variants(case, folds, config.ciopr, pooled, ciopr),
+        opp_variants=reading_variants(case, folds, config.ciopr, pooled, ciopr, manifest=manifest),
         skipped=[{k: v for k, v in s.items() if k != "case"} for s in skipped],
         folds=tuple(folds),
         failed=failed,

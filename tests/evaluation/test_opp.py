@@ -325,3 +325,19 @@ def test_a_patient_without_reference_eeg_is_not_testable():
     ev = adjust([band_evidence(k, b, records, {}) for k, b in bands((60, 30, 15)).items()])
     assert select_opp(ev) == (None, "not testable") and verdict(ev)[0] == "not_testable"
     assert all("3 without reference EEG to compare with" in e.reason for e in ev)
+
+
+def test_a_file_starting_shortly_before_the_band_gives_a_shorter_before_stretch():
+    """Real seizure files often start minutes before the band: with at least half the band's windows recorded
+    before it, the contrast uses them and the reference contrasts take the same two lengths."""
+    records, refs = _patient(np.random.default_rng(8), planted_min=30, lift=0.8)
+    t0, p0 = records[0].times_min_before_onset, records[0].probs
+    keep = t0 <= 39.0  # the file starts 9 min before the 15-30 band: 9 of its 15 min before it
+    records[0] = ContinuousOutput(0, t0[keep], p0[keep], 1.0, W)
+    e = band_evidence(30, (15.0, 30.0), records, refs)
+    assert [r[0] for r in e.per_seizure] == [0, 1, 2]
+    n_ref = refs[0].n_contrasts(180, 108)  # 15 min against the 9 before it, in 1.5-h pieces
+    assert e.per_seizure[0][2] == n_ref == refs[0].n_disjoint(288)
+    assert refs[0].local_contrasts(180, n_before=108).size > refs[0].local_contrasts(180).size
+    records[0] = ContinuousOutput(0, t0[t0 <= 36.0], p0[t0 <= 36.0], 1.0, W)  # 6 of 15 min: under half, left out
+    assert [r[0] for r in band_evidence(30, (15.0, 30.0), records, refs).per_seizure] == [1, 2]

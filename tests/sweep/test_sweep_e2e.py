@@ -88,7 +88,7 @@ def test_sweep_tables_ciopr_and_opp(sweep_result):
     assert ev[30]["n_seizures"] == 3 and ev[30]["band_mean"] > ev[30]["before_mean"] and ev[30]["contrast"] > 0
     # paper CIOPR beside it, under each reading; the configured one is marked
     variants = result.opp_variants
-    assert len(variants) == 8 and {v["reconstruction"] for v in variants} == {"koutsouvelis_r1", "none"}
+    assert len(variants) == 16 and {v["reconstruction"] for v in variants} == {"koutsouvelis_r1", "none"}
     (used,) = [v for v in variants if v["used"]]
     assert (used["output"], used["spc_mode"], used["reconstruction"]) == ("rounded", "sustained", "koutsouvelis_r1")
     assert used["opp_min"] == result.paper_opp_min

@@ -275,9 +275,9 @@ def test_paper_ciopr_readings_table_and_selector_over_repeats():
     folds = [_fold(k, sid, repeat=rep) for k in LENGTHS for sid in (0, 1) for rep in (0, 1)]
     config = _config(repeats=2)
     res = _aggregate(folds, config=config)
-    assert len(res.opp_variants) == 8 == len(list(__import__("itertools").product(*CIOPR_READINGS.values())))
+    assert len(res.opp_variants) == 16 == len(list(__import__("itertools").product(*CIOPR_READINGS.values())))
     assert sum(v["used"] for v in res.opp_variants) == 1
-    again = reading_variants("chb98", folds, config.ciopr, res.pooled, res.ciopr)
+    again = reading_variants("chb98", folds, config.ciopr, res.pooled, res.ciopr, manifest=_manifest())
     assert again == res.opp_variants
     ev = {e.preictal_min: e for e in opp_evidence(folds, config)}
     assert ev[15].n_seizures == 2 and ev[15].significant and not ev[60].significant
