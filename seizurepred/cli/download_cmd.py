@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from seizurepred.cli.options import NonEmptyPath
 from seizurepred.errors import ConfigError
 from seizurepred.io.download_plan import (
     DEFAULT_BASE_URL,
@@ -79,7 +80,7 @@ def _destination(dest: Path | None) -> Path:
 @click.option("--all", "all_cases", is_flag=True, help="Fetch every case (chb01 .. chb24, about 43 GB).")
 @click.option(
     "--dest",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=NonEmptyPath(file_okay=False, path_type=Path),
     help=f"Destination root; files go to DEST/chbNN/ [default: ${ENV_ROOT}].",
 )
 @click.option(
@@ -91,7 +92,7 @@ def _destination(dest: Path | None) -> Path:
 @click.option("--dry-run", is_flag=True, help="List the files and their total size; fetch nothing.")
 @click.option(
     "--checksums",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=NonEmptyPath(dir_okay=False, path_type=Path),
     help="SHA256SUMS file to verify against (a mirror of another version) [default: the committed 1.0.0 list].",
 )
 @click.option(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from seizurepred.cli.options import NonEmptyPath
 from seizurepred.io.manifest import Manifest, load_manifest
 
 
@@ -124,7 +125,7 @@ def _committed_metadata(part: str = "") -> Path:
     "summaries_dir",
     default=lambda: _committed_metadata("summaries"),
     show_default="data_manifests/metadata/summaries",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    type=NonEmptyPath(exists=True, file_okay=False, path_type=Path),
     help="Folder with the chbNN-summary.txt files.",
 )
 @click.option(
@@ -132,14 +133,14 @@ def _committed_metadata(part: str = "") -> Path:
     "meta_dir",
     default=lambda: _committed_metadata(),
     show_default="data_manifests/metadata",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    type=NonEmptyPath(exists=True, file_okay=False, path_type=Path),
     help="Folder with RECORDS, RECORDS-WITH-SEIZURES, SUBJECT-INFO and SHA256SUMS.txt.",
 )
 @click.option(
     "--out",
     "out_dir",
     required=True,
-    type=click.Path(file_okay=False, path_type=Path),
+    type=NonEmptyPath(file_okay=False, path_type=Path),
     help="Output folder (e.g. data_manifests/); one CASE.json per case is written.",
 )
 def build(summaries_dir: Path, meta_dir: Path, out_dir: Path) -> None:

@@ -88,8 +88,12 @@ def resolve_inputs(
     synthetic: bool,
     cache_dir: Path | None,
     config_path: Path | None,
+    validate=None,
 ):
     """Shared set-up of ``sweep`` and ``train``: where the data is, which config, a note for the report.
+
+    ``validate`` (called with the base config before the built-in patient is written) checks the command's own
+    options, so that a bad value is reported before anything is written.
 
     The data root is ``--data-root``, else ``$SEIZUREPRED_CHBMIT_ROOT``. Without either (or with
     ``--synthetic``) the built-in synthetic patient (``chb01``) is written under ``<cache-dir>/synthetic`` on
@@ -123,12 +127,14 @@ def resolve_inputs(
                 f"no --data-root (nor $SEIZUREPRED_CHBMIT_ROOT) for {patient}: give the folder holding "
                 f"{patient}/{patient}-summary.txt, or leave out --patient to use the built-in synthetic patient."
             )
+        base = load_sweep_config(config_path) if config_path else demo_sweep_config()
+        if validate is not None:
+            validate(base)  # every option is checked before the demo patient (1.2 GB) is written
         click.echo(
             f"No --data-root: using the built-in synthetic patient {DEMO_CASE} under {cache_dir / 'synthetic'}.",
             err=True,
         )
         data_root = ensure_demo_patient(cache_dir / "synthetic")
-        base = load_sweep_config(config_path) if config_path else demo_sweep_config()
         note = (
             f"Data: the built-in **synthetic** patient ({data_root / DEMO_CASE}); its preictal signature is "
             f"planted over the last {DEMO_SIGNATURE_MIN:g} min before each onset. No real EEG was used."

@@ -93,11 +93,7 @@ def sweep(
     from seizurepred.sweep.plan import preflight
 
     runner = make_executor(executor, address=address, gpus_per_fold=gpus_per_fold, cpus_per_fold=cpus_per_fold)
-    patient, data_root, cache_dir, base, note = resolve_inputs(
-        patient, data_root, synthetic, cache_dir, config_path
-    )
-    config = apply_overrides(
-        base,
+    overrides = dict(
         preictal_mins=tuple(int(k) for k in preictal_min) or None,
         protocol=protocol,
         model=model,
@@ -107,6 +103,10 @@ def sweep(
         max_epochs=max_epochs,
         device=device,
     )
+    patient, data_root, cache_dir, base, note = resolve_inputs(
+        patient, data_root, synthetic, cache_dir, config_path, validate=lambda c: apply_overrides(c, **overrides)
+    )
+    config = apply_overrides(base, **overrides)
     out_dir = out_dir or Path("runs") / f"{patient}-{config.protocol}"
     manifest = load_any(data_root, patient, layout=layout)
     preflight(manifest, config)  # nothing is read or written before the config is known to plan folds

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from seizurepred.cli.options import NonEmptyPath
 from seizurepred.synth import SynthConfig, generate_patient
 from seizurepred.synth.config import ONSET_SHAPES, SIGNATURE_KINDS
 
@@ -35,7 +36,7 @@ def _parse_minutes(value: str | None) -> tuple[float, ...] | None:
 
 @click.command("synth")
 @click.option(
-    "--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Data root."
+    "--out", "out_dir", required=True, type=NonEmptyPath(file_okay=False, path_type=Path), help="Data root."
 )
 @click.option(
     "--like",

@@ -60,11 +60,7 @@ def train(
     from seizurepred.sweep.plan import preflight
     from seizurepred.sweep.task import run_fold
 
-    patient, data_root, cache_dir, base, _ = resolve_inputs(
-        patient, data_root, synthetic, cache_dir, config_path
-    )
-    config = apply_overrides(
-        dataclasses.replace(base, max_folds=None),
+    overrides = dict(
         preictal_mins=(preictal_min,),
         repeats=repeat + 1,
         protocol=protocol,
@@ -72,6 +68,14 @@ def train(
         max_epochs=max_epochs,
         device=device,
     )
+
+    def configure(base):
+        return apply_overrides(dataclasses.replace(base, max_folds=None), **overrides)
+
+    patient, data_root, cache_dir, base, _ = resolve_inputs(
+        patient, data_root, synthetic, cache_dir, config_path, validate=configure
+    )
+    config = configure(base)
     manifest = load_any(data_root, patient, layout=layout)
     preflight(manifest, config)
     data = prepare_for_sweep(patient, config, data_root=data_root, cache_dir=cache_dir, manifest=manifest)

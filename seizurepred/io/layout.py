@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Literal
 
 from seizurepred._validate import check_option
-from seizurepred.errors import ConfigError
+from seizurepred.errors import ConfigError, ManifestError
 from seizurepred.io.manifest import Manifest, check_case_name
 
 Layout = Literal["physionet", "bids"]
@@ -97,7 +97,10 @@ def _markers(root: Path, case: str | None) -> tuple[bool, bool]:
         physionet = any(root.glob("*/*-summary.txt"))
         bids = (root / "dataset_description.json").is_file() or any(p.is_dir() for p in root.glob("sub-*"))
         return physionet, bids
-    physionet = (root / case / f"{case}-summary.txt").is_file()
+    try:
+        physionet = (root / case / f"{case}-summary.txt").is_file()
+    except PermissionError:
+        raise ManifestError(f"{root / case}: cannot search the case folder (Permission denied).") from None
     try:
         subject, session = bids_ids(case)
     except ConfigError:

@@ -191,3 +191,16 @@ def test_cache_variable_naming_a_file_is_refused(tmp_path, monkeypatch, no_synth
         assert str(err.value) == f"Invalid value for '$SEIZUREPRED_CACHE': allowed a folder; got {str(value)!r}{below}."
     monkeypatch.setenv("SEIZUREPRED_CACHE", str(tmp_path / "new" / "cache"))
     assert default_cache_dir() == tmp_path / "new" / "cache"
+
+
+def test_a_bad_value_is_reported_before_the_demo_patient_is_written(tmp_path, monkeypatch):
+    """`sweep -k 0` / `train -k 0` on the built-in patient: one line, and nothing written under the cache folder."""
+    from click.testing import CliRunner
+
+    from seizurepred.cli.main import cli
+
+    monkeypatch.delenv("SEIZUREPRED_CHBMIT_ROOT", raising=False)
+    for cmd in (["sweep", "-k", "0"], ["train", "-k", "0"]):
+        res = CliRunner().invoke(cli, [*cmd, "--cache-dir", str(tmp_path / "cache")])
+        assert res.exit_code == 2 and "Invalid value for 'preictal_mins'" in res.output, res.output
+        assert not (tmp_path / "cache").exists()

@@ -1165,10 +1165,8 @@ _unreadable_case("records-unreadable", r"{path}: cannot read RECORDS \(Permissio
 _unreadable_case("case-folder-unsearchable-physionet", r"{path}/chb01-summary\.txt: cannot read summary "
                  r"\(PermissionError: Permission denied\)\.", lambda w: (w.root / "data" / CASE, True),
                  "--layout", "physionet")  # fmt: skip
-_unreadable_case("case-folder-unsearchable", r"{path}.*: .*Permission denied.*",
-                 lambda w: (w.root / "data" / CASE, True),
-                 xfail="PermissionError traceback from io/layout.py (_markers: Path.is_file() of the summary in an "
-                       "unsearchable folder); that module is outside issue 21's files")  # fmt: skip
+_unreadable_case("case-folder-unsearchable", r"{path}: cannot search the case folder \(Permission denied\)\.",
+                 lambda w: (w.root / "data" / CASE, True))  # fmt: skip
 
 
 @case("summary-symlink-to-dev-zero", "summary", "error", r"{summary}: not a summary file but a character device\.")
