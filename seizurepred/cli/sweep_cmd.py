@@ -86,6 +86,7 @@ def sweep(
       seizurepred sweep --patient chb01 --executor ray --address auto --gpus-per-fold 0.25
     """
     from seizurepred._atomic import ensure_dir
+    from seizurepred.cache.patient import channels_set_in, settle_channels
     from seizurepred.io.layout import load_any
     from seizurepred.reporting import render_report, run_sweep, write_sweep
     from seizurepred.sweep import prepare_for_sweep
@@ -109,6 +110,8 @@ def sweep(
     config = apply_overrides(base, **overrides)
     out_dir = out_dir or Path("runs") / f"{patient}-{config.protocol}"
     manifest = load_any(data_root, patient, layout=layout)
+    config, channel_line = settle_channels(manifest, config, given=channels_set_in(config_path))
+    click.echo(channel_line, err=True)  # which channel set, and why (the BIDS release has 18 channels)
     preflight(manifest, config)  # nothing is read or written before the config is known to plan folds
     ensure_dir(out_dir)  # an unwritable --out fails now, not after the cache build
     data = prepare_for_sweep(patient, config, data_root=data_root, cache_dir=cache_dir, manifest=manifest)

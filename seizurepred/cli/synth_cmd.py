@@ -118,6 +118,15 @@ def _parse_minutes(value: str | None) -> tuple[float, ...] | None:
     "release (OUT/sub-NN/ses-NN/eeg/..., the truth JSON under OUT/sourcedata/).",
 )
 @click.option(
+    "--bids-form",
+    type=click.Choice(["full", "release"]),
+    default="full",
+    show_default=True,
+    help="With --layout bids: 'release' writes the form of the real BIDS release (its converter, epilepsy2bids, "
+    "keeps the 18 double-banana channels, re-quantised, as EDF+; sweep it with channels 'core18' or 'auto'); "
+    "'full' keeps the generated EDF files with all 23 channels.",
+)
+@click.option(
     "--overwrite",
     is_flag=True,
     help="Clear the patient folder (OUT/PATIENT, or OUT/sub-NN/ses-NN) first if it is not empty; nothing "
@@ -146,6 +155,7 @@ def synth(
     min_spacing_h: float,
     n_jobs: int,
     layout: str,
+    bids_form: str,
     overwrite: bool,
 ) -> None:
     """Write a synthetic patient as EDF files in the CHB-MIT layout (OUT/PATIENT/...) or its BIDS release."""
@@ -193,10 +203,12 @@ def synth(
             preictal_mins=preictal_mins,
             preictal_jitter_min=preictal_jitter_min,
         )
+    if layout != "bids" and ctx.get_parameter_source("bids_form") is not click.core.ParameterSource.DEFAULT:
+        raise click.UsageError("--bids-form needs --layout bids.")
     _prepare_folder(Path(out_dir), patient, layout, overwrite)
     t0 = time.perf_counter()
     if layout == "bids":
-        truth, folder = _write_bids(Path(out_dir), config, n_jobs, files)
+        truth, folder = _write_bids(Path(out_dir), config, n_jobs, files, form=bids_form)
     else:
         truth = generate_patient(out_dir, config=config, n_jobs=n_jobs, files=files)
         folder = Path(out_dir) / patient
@@ -239,8 +251,12 @@ def _report(truth, config: SynthConfig, folder: Path, layout: str, seconds: floa
         )
 
 
-def _write_bids(out_dir: Path, config: SynthConfig, n_jobs: int, files=None):
-    """Generate in the PhysioNet layout in a temporary folder of ``out_dir``, then convert it to BIDS there."""
+def _write_bids(out_dir: Path, config: SynthConfig, n_jobs: int, files=None, *, form: str = "full"):
+    """Generate in the PhysioNet layout in a temporary folder of ``out_dir``, then convert it to BIDS there.
+
+    ``form``: ``"release"`` (the real release's 18 channels) or ``"full"`` (the generated files); the dataset
+    files name the data as synthetic.
+    """
     import shutil
 
     from seizurepred.io.bids import write_bids_patient
@@ -250,7 +266,7 @@ def _write_bids(out_dir: Path, config: SynthConfig, n_jobs: int, files=None):
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         truth = generate_patient(tmp, config=config, n_jobs=n_jobs, files=files)
-        write_bids_patient(tmp, config.patient, out_dir, how="auto")
+        write_bids_patient(tmp, config.patient, out_dir, how="auto", form=form, synthetic=True)
         sourcedata = out_dir / "sourcedata"
         sourcedata.mkdir(parents=True, exist_ok=True)
         name = f"{config.patient}-synth-truth.json"

@@ -24,10 +24,18 @@ The release (Dan et al., *SzCORE*, Epilepsia 2025; converter ``esl-epfl/epilepsy
 * ``participants.tsv``: ``participant_id age sex comment`` (sex ``f``/``m``; sub-01: "ses-02 recorded at 13 years
   old"; sub-24 ``n/a``).
 
-The release rewrites every EDF: 18 double-banana channels in its own order (``Fp1-F3, F3-C3, ..., T6-O2``, the
-file's own labels where found, else the old 10-20 names T3/T4/T5/T6), re-quantised, as EDF+ with an annotation
-channel; chb12_27-29 are re-referenced from monopolar to bipolar. :func:`write_bids_patient` keeps the original
-bytes instead (a copy or hard link under the BIDS name), so both layouts of one patient give the same channels.
+The release rewrites every EDF (``epilepsy2bids`` 0.0.7, ``Eeg.loadEdf`` / ``standardize`` / ``saveEdf``): the 18
+double-banana channels in its own order (:data:`RELEASE_18`: ``Fp1-F3, F3-C3, C3-P3, P3-O1, Fp1-F7, F7-T3, ...,
+Fz-Cz, Cz-Pz, Fp2-F4, ..., T4-T6, T6-O2``), each under the file's own label where the file has it (so a CHB-MIT
+file gives ``FP1-F3``, ``F7-T7``, ...; the old 10-20 names ``T3/T4/T5/T6`` appear only where it had to build or
+zero-fill a channel: chb12_27-29, re-referenced from monopolar, and missing channels), each channel's physical
+range set to the floor/ceil of its own signal over the file's digital range (re-quantised), as EDF+ with an
+annotation channel. The 5 other channels (``P7-T7``, ``T7-FT9``, ``FT9-FT10``, ``FT10-T8``, the second ``T8-P8``)
+are dropped, so a sweep of the release uses ``channels = "core18"`` (``"auto"`` picks it).
+
+:func:`write_bids_patient` writes either form: ``form="release"`` re-montages and re-quantises as the converter
+does (:func:`write_release_edf`); ``form="full"`` keeps the original bytes (a copy or hard link under the BIDS
+name, all 23 channels), so both layouts of one patient give the same channels and identical sweep tables.
 """
 
 from __future__ import annotations
@@ -49,13 +57,22 @@ from seizurepred.errors import ManifestError, ManifestWarning, StorageError
 from seizurepred.io.edf_header import EdfHeader, read_header
 from seizurepred.io.layout import TASK, bids_ids, bids_stem, case_of
 from seizurepred.io.manifest import Manifest, Recording, Seizure, check_case_name
-from seizurepred.io.montage import is_matchable
+from seizurepred.io.montage import canonical_label, is_matchable
 from seizurepred.io.summary_edf import read_input_file
 
 logger = logging.getLogger(__name__)
 
 #: A start in ``dateTime`` further than this from the EDF header's start gives a warning (the header wins).
 START_TOLERANCE_S = 1.0
+#: The release's channels in its order, under the converter's names (``Eeg.BIPOLAR_DBANANA`` of ``epilepsy2bids``).
+RELEASE_18: tuple[str, ...] = (
+    "Fp1-F3", "F3-C3", "C3-P3", "P3-O1", "Fp1-F7", "F7-T3", "T3-T5", "T5-O1", "Fz-Cz", "Cz-Pz",
+    "Fp2-F4", "F4-C4", "C4-P4", "P4-O2", "Fp2-F8", "F8-T4", "T4-T6", "T6-O2",
+)  # fmt: skip
+#: Forms of :func:`write_bids_patient`: the release's 18 re-quantised channels, or the original files unchanged.
+BIDS_FORMS = ("release", "full")
+#: ``dataset_description.json`` ``Name`` of synthetic data (never the real database's name).
+SYNTHETIC_DATASET_NAME = "Synthetic patients in the layout of the BIDS CHB-MIT release (seizurepred synth)"
 _EVENT_COLUMNS = ("onset", "duration", "eventType", "confidence", "channels", "dateTime", "recordingDuration")
 
 
@@ -280,12 +297,14 @@ def events_tsv_text(seizures: tuple[Seizure, ...], *, start: datetime, recording
     return "\n".join(lines) + "\n"
 
 
-def _sidecar(header: EdfHeader) -> dict[str, object]:
-    """``*_eeg.json`` in the release's shape (its template's fields; the montage is kept as recorded)."""
+def _sidecar(header: EdfHeader, *, synthetic: bool = False) -> dict[str, object]:
+    """``*_eeg.json`` in the release's shape (its template's fields; the montage as the EDF has it)."""
     return {
         "TaskName": TASK,
-        "TaskDescription": "Continuous scalp EEG monitoring of pediatric subjects with intractable seizures.",
-        "InstitutionName": "Children's Hospital Boston",
+        "TaskDescription": "Synthetic EEG written by seizurepred synth (no real recording)."
+        if synthetic
+        else "Continuous scalp EEG monitoring of pediatric subjects with intractable seizures.",
+        "InstitutionName": "n/a (synthetic data)" if synthetic else "Children's Hospital Boston",
         "EEGReference": "bipolar",
         "SamplingFrequency": header.sfreq,
         "PowerLineFrequency": 60,
@@ -347,17 +366,34 @@ def _write_participants(bids_root: Path, physionet_root: Path, case: str, subjec
     atomic_write_text(path, "\n".join(lines) + "\n")
 
 
-def _write_dataset_files(bids_root: Path) -> None:
-    """``dataset_description.json``, ``participants.json``, ``events.json`` and ``README``, where absent."""
+def dataset_description(*, synthetic: bool = False) -> dict[str, object]:
+    """``dataset_description.json`` of a root written by :func:`write_bids_patient`.
+
+    Converted real data keeps the release's name, authors and DOI; synthetic data (``seizurepred synth``) is named
+    as synthetic (:data:`SYNTHETIC_DATASET_NAME`), without authors, DOI or licence of the real database, and
+    ``GeneratedBy`` seizurepred.
+    """
     from seizurepred._version import __version__
 
+    generated = [{"Name": "seizurepred", "Version": __version__}]
+    if synthetic:
+        return {
+            "Name": SYNTHETIC_DATASET_NAME, "BIDSVersion": "1.8.0", "HEDVersion": "score_1.1.0",
+            "DatasetType": "raw",
+            "GeneratedBy": [{**generated[0], "Description": "seizurepred synth: synthetic EEG, no real recording"}],
+        }  # fmt: skip
+    return {
+        "Name": "BIDS CHB-MIT Scalp EEG Database", "BIDSVersion": "1.8.0", "HEDVersion": "score_1.1.0",
+        "DatasetType": "raw", "License": "Open Data Commons Attribution License v1.0",
+        "Authors": ["Jonathan Dan", "Ali Shoeb"], "DatasetDOI": "doi:10.13026/C2K01R",
+        "GeneratedBy": generated,
+    }  # fmt: skip
+
+
+def _write_dataset_files(bids_root: Path, *, synthetic: bool = False, form: str = "full") -> None:
+    """``dataset_description.json``, ``participants.json``, ``events.json`` and ``README``, where absent."""
     files = {
-        "dataset_description.json": {
-            "Name": "BIDS CHB-MIT Scalp EEG Database", "BIDSVersion": "1.8.0", "HEDVersion": "score_1.1.0",
-            "DatasetType": "raw", "License": "Open Data Commons Attribution License v1.0",
-            "Authors": ["Jonathan Dan", "Ali Shoeb"], "DatasetDOI": "doi:10.13026/C2K01R",
-            "GeneratedBy": [{"Name": "seizurepred", "Version": __version__}],
-        },
+        "dataset_description.json": dataset_description(synthetic=synthetic),
         "participants.json": {
             "age": {"Description": "age of the participant at the time of recording", "Units": "years"},
             "sex": {"Description": "sex of the participant", "Levels": {"m": "male", "f": "female"}},
@@ -374,12 +410,91 @@ def _write_dataset_files(bids_root: Path) -> None:
     for name, obj in files.items():
         if not (bids_root / name).exists():
             atomic_write_json(bids_root / name, obj, sort_keys=False)
-    if not (bids_root / "README").exists():
-        atomic_write_text(
-            bids_root / "README",
-            "CHB-MIT Scalp EEG Database in the BIDS layout of the SzCORE "
-            "release, written by seizurepred from the PhysioNet layout (EDF files unchanged).\n",
+    what = (
+        "EDF files re-montaged to the release's 18 channels and re-quantised, as epilepsy2bids does"
+        if form == "release"
+        else "EDF files unchanged"
+    )
+    if synthetic:
+        text = (
+            "Synthetic data: patients generated by seizurepred synth, written in the BIDS layout of the SzCORE "
+            f"CHB-MIT release ({what}). No real EEG; not the CHB-MIT Scalp EEG Database. The planted truth is "
+            "under sourcedata/.\n"
         )
+    else:
+        text = (
+            "CHB-MIT Scalp EEG Database in the BIDS layout of the SzCORE release, written by seizurepred from the "
+            f"PhysioNet layout ({what}).\n"
+        )
+    if not (bids_root / "README").exists():
+        atomic_write_text(bids_root / "README", text)
+
+
+def write_release_edf(src: str | Path, dst: str | Path) -> tuple[str, ...]:
+    """Write ``src`` as the BIDS release does: its 18 double-banana channels, re-quantised, as EDF+.
+
+    Mirrors ``epilepsy2bids`` 0.0.7 (``Eeg.loadEdf(..., BIPOLAR, BIPOLAR_DBANANA)``, ``standardize(256, ...,
+    "bipolar")``, ``saveEdf``) for a bipolar file at 256 Hz: the channels of :data:`RELEASE_18` in that order,
+    each under the file's own label (the first file channel that matches, by :func:`canonical_label`); the
+    physical values as read; each channel's physical range the floor and ceiling of its signal, over the digital
+    range, dimension and file header of the source (pyedflib's ``highlevel.write_edf``, EDF+).
+
+    Parameters
+    ----------
+    src : str or Path
+        A bipolar CHB-MIT EDF file at 256 Hz (all 18 core channels).
+    dst : str or Path
+        Target file, written atomically.
+
+    Returns
+    -------
+    tuple of str
+        The labels written.
+
+    Raises
+    ------
+    ManifestError
+        ``src`` lacks a channel of the 18, or is not at 256 Hz.
+    StorageError
+        ``dst`` cannot be written.
+    """
+    import numpy as np
+    import pyedflib
+    from pyedflib import highlevel
+
+    src, dst = Path(src), Path(dst)
+    with pyedflib.EdfReader(str(src)) as edf:
+        labels = edf.getSignalLabels()
+        keys = [canonical_label(lab) if is_matchable(lab) else None for lab in labels]
+        index = []
+        for name in RELEASE_18:
+            key = canonical_label(name)
+            if key not in keys:
+                raise ManifestError(f"{src}: no channel {name} (as {key}); the release form needs all 18.")
+            index.append(keys.index(key))
+        rates = {float(edf.getSampleFrequency(i)) for i in index}
+        if rates != {256.0}:
+            raise ManifestError(f"{src}: the release form is written at 256 Hz; got {sorted(rates)} Hz.")
+        data = np.array([edf.readSignal(i) for i in index])
+        template = edf.getSignalHeader(index[-1])
+        file_header = edf.getHeader()
+    headers = []
+    for i, k in enumerate(index):
+        h = dict(template, label=labels[k], sample_frequency=256)
+        h["physical_min"], h["physical_max"] = int(np.floor(data[i].min())), int(np.ceil(data[i].max()))
+        if h["physical_min"] == h["physical_max"]:  # a flat channel: keep a valid calibration
+            h["physical_max"] = h["physical_min"] + 1
+        headers.append(h)
+    tmp = dst.with_name(f".{dst.stem}.tmp{os.getpid()}.edf")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # pyedflib: signal slightly inside its rounded range
+            highlevel.write_edf(str(tmp), data, headers, file_header)
+        os.replace(tmp, dst)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise StorageError(f"{dst}: cannot write ({exc.strerror or exc}).") from None
+    return tuple(labels[k] for k in index)
 
 
 def write_bids_patient(
@@ -388,13 +503,16 @@ def write_bids_patient(
     bids_root: str | Path,
     *,
     how: Literal["auto", "hardlink", "copy"] = "auto",
+    form: Literal["full", "release"] = "full",
+    synthetic: bool = False,
 ) -> dict[str, str]:
     """Convert one case from the PhysioNet layout into the BIDS layout of the release.
 
     The case folder's ``*.edf`` files become runs ``00, 01, ...`` in sorted name order (as in the release), each
     with its ``*_events.tsv`` (seizures from the summary, via :func:`~seizurepred.io.summary.load_patient`) and
-    ``*_eeg.json``. The EDF bytes are kept (hard link or copy), unlike the release, which re-montages them. The
-    session folder is made to mirror the case folder: run files of that session not written now are removed.
+    ``*_eeg.json``. With ``form="full"`` the EDF bytes are kept (hard link or copy); with ``form="release"`` each
+    file is re-montaged to the release's 18 channels and re-quantised as the converter does
+    (:func:`write_release_edf`). The session folder is made to mirror the case folder: run files of that session not written now are removed.
     ``participants.tsv`` gains (or updates) the subject's row, from ``PHYSIONET_ROOT/SUBJECT-INFO`` when present;
     the dataset files are written where absent.
 
@@ -408,7 +526,12 @@ def write_bids_patient(
         Target root; created if needed.
     how : {"auto", "hardlink", "copy"}
         ``"hardlink"`` (no extra disk; source and target on one file system), ``"copy"``, or ``"auto"``: a hard
-        link where the file system allows it, else a copy (logged).
+        link where the file system allows it, else a copy (logged). Ignored with ``form="release"``.
+    form : {"full", "release"}
+        ``"full"``: the original files, 23 channels; ``"release"``: the 18 channels of the real release.
+    synthetic : bool
+        The data is synthetic (``seizurepred synth``): the dataset files say so (:func:`dataset_description`)
+        instead of naming the real database.
 
     Returns
     -------
@@ -425,6 +548,7 @@ def write_bids_patient(
     from seizurepred.io.summary import load_patient
 
     check_option("how", how, ("auto", "hardlink", "copy"))
+    check_option("form", form, BIDS_FORMS)
     subject, session = bids_ids(case)
     manifest = load_patient(physionet_root, case)
     case_dir = Path(physionet_root) / case
@@ -436,14 +560,20 @@ def write_bids_patient(
     for run, name in enumerate(names):
         stem = bids_stem(subject, session, run)
         header = read_header(case_dir / name)
-        _place_file(case_dir / name, eeg_dir / f"{stem}_eeg.edf", how)
+        if form == "release":
+            write_release_edf(case_dir / name, eeg_dir / f"{stem}_eeg.edf")
+        else:
+            _place_file(case_dir / name, eeg_dir / f"{stem}_eeg.edf", how)
         text = events_tsv_text(
             manifest.recording(name).seizures,
             start=header.start_datetime,
             recording_duration_s=header.duration_s,
         )
         atomic_write_text(eeg_dir / f"{stem}_events.tsv", text)
-        atomic_write_json(eeg_dir / f"{stem}_eeg.json", _sidecar(header), sort_keys=False)
+        written = read_header(eeg_dir / f"{stem}_eeg.edf") if form == "release" else header
+        atomic_write_json(
+            eeg_dir / f"{stem}_eeg.json", _sidecar(written, synthetic=synthetic), sort_keys=False
+        )
         mapping[name] = f"{stem}_eeg.edf"
     keep = {v[: -len("_eeg.edf")] for v in mapping.values()}
     for p in eeg_dir.glob(f"sub-{subject}_ses-{session}_task-{TASK}_run-*"):
@@ -451,5 +581,5 @@ def write_bids_patient(
             logger.info("removing %s (no longer in %s)", p, case_dir)
             p.unlink()
     _write_participants(Path(bids_root), Path(physionet_root), case, subject, session)
-    _write_dataset_files(Path(bids_root))
+    _write_dataset_files(Path(bids_root), synthetic=synthetic, form=form)
     return mapping

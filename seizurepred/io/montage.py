@@ -12,8 +12,10 @@ Two canonical sets are defined:
     The 18 core double-banana channels. They are the first 18 labels of :data:`PAPER_23`, in that order, so that
     ``paper23_data[:18]`` equals ``core18_data``.
 
-Label matching is case-insensitive and ignores surrounding whitespace. Dummy and non-EEG channels of a file are
-never matched. A file that lacks a requested channel raises :class:`~seizurepred.errors.MontageError`; skipping
+Label matching is case-insensitive, ignores whitespace and knows the old 10-20 names of four electrodes
+(:data:`ELECTRODE_ALIASES`: ``T3``/``T4``/``T5``/``T6`` for ``T7``/``T8``/``P7``/``P8``), so the 18 channels of the BIDS
+release written by ``epilepsy2bids`` (``Fp1-F3``, ..., ``F7-T3``, ``T3-T5``, ...) match :data:`CORE_18`. Dummy and
+non-EEG channels of a file are never matched. A file that lacks a requested channel raises :class:`~seizurepred.errors.MontageError`; skipping
 such a recording (as the paper did when it chose, per patient, the channel configuration with the most data) is
 the caller's decision: catch the error, log it and go on, or test first with :func:`has_channels`.
 """
@@ -73,6 +75,8 @@ NON_EEG_LABELS: frozenset[str] = frozenset(
         "BDF ANNOTATIONS",
     }
 )
+#: Old 10-20 names of electrodes and the names CHB-MIT (and :data:`PAPER_23`) uses for them.
+ELECTRODE_ALIASES: dict[str, str] = {"T3": "T7", "T4": "T8", "T5": "P7", "T6": "P8"}
 _DUMMY_RE = re.compile(r"^[\s\-.]*$")
 _REF_RE = re.compile(r"-REF$")
 
@@ -91,6 +95,26 @@ def normalize_label(label: str) -> str:
         E.g. ``"FP1-F7"``.
     """
     return re.sub(r"\s+", "", str(label)).upper()
+
+
+def canonical_label(label: str) -> str:
+    """Return the key under which a channel label is matched to a canonical channel.
+
+    :func:`normalize_label`, then each electrode of a bipolar pair under its modern name
+    (:data:`ELECTRODE_ALIASES`), so that the release's ``"F7-T3"`` and ``"t3-t5"`` match ``"F7-T7"`` and
+    ``"T7-P7"``.
+
+    Parameters
+    ----------
+    label : str
+        A label as a file or a user gives it.
+
+    Returns
+    -------
+    str
+        E.g. ``"FP1-F3"`` for ``"Fp1-F3"``, ``"T8-P8"`` for ``"T4-T6"``.
+    """
+    return "-".join(ELECTRODE_ALIASES.get(part, part) for part in normalize_label(label).split("-"))
 
 
 def is_dummy(label: str) -> bool:
@@ -115,8 +139,8 @@ def channel_set(name_or_labels: str | Sequence[str]) -> tuple[str, ...]:
     Parameters
     ----------
     name_or_labels : str or sequence of str
-        ``"paper23"`` or ``"core18"``, or an explicit sequence of labels (returned normalised, in the given
-        order; duplicates allowed).
+        ``"paper23"`` or ``"core18"``, or an explicit sequence of labels (returned as :func:`canonical_label`
+        gives them, in the given order; duplicates allowed).
 
     Returns
     -------
@@ -136,7 +160,7 @@ def channel_set(name_or_labels: str | Sequence[str]) -> tuple[str, ...]:
                 f"Invalid value for 'channels': allowed {allowed} or a sequence of labels; got {name_or_labels!r}."
             )
         return CHANNEL_SETS[key]
-    labels = tuple(normalize_label(lab) for lab in name_or_labels)
+    labels = tuple(canonical_label(lab) for lab in name_or_labels)
     if not labels:
         raise ConfigError("Invalid value for 'channels': allowed a non-empty sequence of labels; got ().")
     bad = [lab for lab in labels if not is_matchable(lab)]
@@ -148,11 +172,11 @@ def channel_set(name_or_labels: str | Sequence[str]) -> tuple[str, ...]:
 
 
 def _index_of_labels(labels: Sequence[str]) -> dict[str, int]:
-    """Map each matchable normalised label to its first index in ``labels``."""
+    """Map each matchable label's :func:`canonical_label` to its first index in ``labels``."""
     index: dict[str, int] = {}
     for i, lab in enumerate(labels):
         if is_matchable(lab):
-            index.setdefault(normalize_label(lab), i)
+            index.setdefault(canonical_label(lab), i)
     return index
 
 

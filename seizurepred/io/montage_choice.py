@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from seizurepred.io.manifest import Manifest, Recording
-from seizurepred.io.montage import channel_set, has_channels, is_matchable, normalize_label
+from seizurepred.io.montage import canonical_label, channel_set, has_channels, is_matchable
 
 
 def _montage_key(rec: Recording) -> tuple[str, ...]:
-    return tuple(normalize_label(c) for c in rec.channels if is_matchable(c))
+    return tuple(canonical_label(c) for c in rec.channels if is_matchable(c))
 
 
 @dataclass(frozen=True)
