@@ -368,7 +368,15 @@ def chance_point(probs, outcomes, *, tiw: float = 0.2, n_seizures: int | None = 
     )
 
 
-def forecast_metrics(forecasts, *, reference: float | None = None, binning: Binning = "uniform",
+def _mean_reference(reference) -> float:
+    """The reference rate of a row: NaN for ``None``, the mean of per-forecast rates (NaN when there are none)."""
+    if reference is None:
+        return math.nan
+    r = np.asarray(reference, dtype=np.float64)
+    return float(r.mean()) if r.size else math.nan
+
+
+def forecast_metrics(forecasts, *, reference: float | np.ndarray | None = None, binning: Binning = "uniform",
                      n_bins: int = 10, tiw: float = 0.2, n_surrogates: int = 1000,
                      seed: int = 0) -> dict[str, Any]:  # fmt: skip
     """Every score of a :class:`~seizurepred.evaluation.forecast.Forecasts` as one tidy row.
@@ -377,9 +385,10 @@ def forecast_metrics(forecasts, *, reference: float | None = None, binning: Binn
     ----------
     forecasts : Forecasts
         Pooled forecasts of one horizon (e.g. every fold of one preictal length and repeat).
-    reference : float or None
+    reference : float, array-like of shape (n,) or None
         Reference forecast of the skill score (the training seizure rate per horizon,
-        :func:`~seizurepred.evaluation.forecast.reference_rate`); ``None``: the base rate of ``forecasts``.
+        :func:`~seizurepred.evaluation.forecast.reference_rate`; per forecast when pooled records have different
+        training data); ``None``: the base rate of ``forecasts``. ``reference_rate`` in the row is its mean.
     binning, n_bins : see :func:`brier_decomposition`.
     tiw, n_surrogates, seed : see :func:`chance_point`.
 
@@ -411,7 +420,7 @@ def forecast_metrics(forecasts, *, reference: float | None = None, binning: Binn
         "n_seizures": k_sz,
         "n_positive": int(y.sum()),
         "base_rate": dec.base_rate,
-        "reference_rate": math.nan if reference is None else float(reference),
+        "reference_rate": _mean_reference(reference),
         "brier": dec.brier,
         "reliability": dec.reliability,
         "resolution": dec.resolution,

@@ -14,6 +14,7 @@ from seizurepred._atomic import atomic_write_json, atomic_write_text
 from seizurepred.evaluation.opp import CORRECTIONS
 from seizurepred.evaluation.tables import to_markdown
 from seizurepred.reporting.figures import plot_continuous, plot_opp_evidence, plot_roc
+from seizurepred.reporting.figures_forecast import plot_reliability, plot_sen_tiw
 from seizurepred.reporting.figures_timeline import plot_alarms
 from seizurepred.reporting.tables import write_csv, write_json
 
@@ -51,6 +52,26 @@ _EVENT_COLS = (
     "p_random_predictor",
     "p_surrogate",
     "train_overlap_h",
+)
+_FORECAST_COLS = (
+    "preictal_min",
+    "horizon_min",
+    "n_folds",
+    "n_forecasts",
+    "n_seizures",
+    "brier",
+    "reliability",
+    "resolution",
+    "uncertainty",
+    "reference_rate",
+    "bss",
+    "p_skill",
+    "auc_sen_tiw",
+    "time_in_warning",
+    "sensitivity",
+    "improvement_over_chance",
+    "p_random_predictor",
+    "p_surrogate",
 )
 _CIOPR_COLS = (
     "preictal_min",
@@ -211,8 +232,48 @@ _EVIDENCE_TEXT = (
 )
 
 
+def _forecast_section(result) -> list[str]:
+    """The forecasts' section: how they are made and scored, what was not calibrated, the pooled rows."""
+    o, cfg = result.config.forecast, result.config
+    pooled = [r for r in result.forecast if r["scope"] == "pooled"]
+    if not pooled:
+        return []
+    folds = [r for r in result.forecast if r["scope"] == "fold" and r["horizon_min"] == o.horizons_min[0]]
+    horizons = ", ".join(f"{h:g}" for h in o.horizons_min)
+    if o.calibration == "none":
+        how = "the raw output of each fold's model (`calibration = \"none\"`)"
+    else:
+        at = ("moved to the training data's preictal share (`prior`)" if o.prior == "training"
+              else "at the validation windows' preictal share")  # fmt: skip
+        how = (f"each fold's output calibrated ({o.calibration}) on that fold's validation windows, never on the "
+               f"held-out seizure, {at}")  # fmt: skip
+    lines = [
+        f"## Seizure-likelihood forecasts (horizons {horizons} min, SPH {cfg.forecast_sph_min:g} min)",
+        "",
+        f"From {how}: a forecast of horizon H is the mean probability over the H minutes before it, the likelihood "
+        f"of an onset in the H minutes that start SPH later (grid anchored on each onset, gaps not forecast). Pooled "
+        f"over each length's folds: Brier score with its reliability (0 is perfect), resolution and uncertainty; "
+        f"skill `bss` against the training data's seizure rate per horizon (`reference_rate`; > 0 beats that "
+        f"constant forecast) and `p_skill`, its rank among {o.n_surrogates} surrogates with each onset moved to a "
+        f"random forecast period of its record (small: the forecasts know when seizures come); area under "
+        f"sensitivity vs time in warning (`auc_sen_tiw`, chance 0.5); and at time "
+        f"in warning <= {o.tiw:g} the sensitivity, its improvement over chance and p-values against a random "
+        f"predictor and {o.n_surrogates} seizure-time surrogates. Per-fold rows: `forecast.csv`; figures "
+        f"`reliability.png` and `sen_tiw.png` show the first horizon ({o.horizons_min[0]:g} min).",
+        "",
+    ]
+    raw = [r for r in folds if r["calibration"].startswith("uncalibrated")]
+    if raw:
+        why = "; ".join(sorted({r["calibration"] for r in raw}))
+        lines += [f"**Not calibrated:** {len(raw)} of {len(folds)} folds give the raw output ({why}): their "
+                  f"likelihoods are not probabilities, and the skill and reliability read accordingly.", ""]  # fmt: skip
+    lines += [to_markdown(pooled, _FORECAST_COLS, float_format="{:.3g}"), ""]
+    return lines
+
+
 def render_report(result, *, data_note: str = "") -> str:
-    """Markdown report of a sweep: the OPP and how it was chosen, segment metrics, CIOPR, alarms, what failed.
+    """Markdown report of a sweep: the OPP and how it was chosen, segment metrics, CIOPR, alarms, forecasts, what
+    failed.
 
     Parameters
     ----------
@@ -263,6 +324,7 @@ def render_report(result, *, data_note: str = "") -> str:
             to_markdown(result.events, _EVENT_COLS, float_format="{:.3g}"),
             "",
         ]
+    lines += _forecast_section(result)
     if result.failed:
         lines += ["## Failed folds (failed twice; left out of every pooled figure)", ""]
         lines += [f"- {f['preictal_min']} min, seizure {f['seizure_id']}, repeat {f['repeat']}: {f['error']}" for f in result.failed]
@@ -280,8 +342,9 @@ def write_sweep(
     Every table is byte-reproducible: the same folds give the same bytes (wall-clock times go to
     ``timings.csv`` only). The figures (:mod:`seizurepred.reporting.figures`) are ``continuous.png`` (CIOPR's
     input and fit per held-out seizure and length), ``opp_evidence.png`` (how the OPP was chosen),
-    ``roc.png`` and ``alarms.png`` (the alarm timeline on the patient clock; needs ``manifest``); a figure
-    whose inputs are absent is not written.
+    ``roc.png``, ``alarms.png`` (the alarm timeline on the patient clock; needs ``manifest``), and, from the
+    forecasts of the first horizon (:mod:`seizurepred.reporting.figures_forecast`), ``reliability.png`` (one
+    panel per length, forecasts per bin) and ``sen_tiw.png``; a figure whose inputs are absent is not written.
 
     Parameters
     ----------
@@ -304,10 +367,11 @@ def write_sweep(
         What was written.
     """
     from seizurepred.sweep.aggregate import timing_rows
+    from seizurepred.sweep.forecast_table import forecast_curves
 
     out = Path(out_dir)
     written: dict[str, Path] = {}
-    for name in ("segments", "pooled", "opp_evidence", "ciopr", "events", "events_by_seizure"):
+    for name in ("segments", "pooled", "opp_evidence", "ciopr", "events", "events_by_seizure", "forecast"):
         rows = getattr(result, name)
         written[f"{name}.csv"] = write_csv(rows, out / f"{name}.csv")
         written[f"{name}.json"] = write_json(rows, out / f"{name}.json")
@@ -322,6 +386,15 @@ def write_sweep(
         "roc.png": lambda p: plot_roc(result, p, synthetic=synthetic),
         "alarms.png": lambda p: plot_alarms(result, manifest, p, synthetic=synthetic),
     }
+    curves = forecast_curves(result)
+    if curves is not None:
+        h = f"H = {curves.horizon_min:g} min"
+        figures["reliability.png"] = lambda p: plot_reliability(
+            curves.reliability, p, synthetic=synthetic, title=f"Reliability of the seizure-likelihood forecasts, {h}"
+        )
+        figures["sen_tiw.png"] = lambda p: plot_sen_tiw(
+            curves.sen_tiw, p, synthetic=synthetic, title=f"Sen vs time in warning, {h}"
+        )
     for name, plot in figures.items():
         path = plot(out / name)
         if path is not None:

@@ -1,4 +1,4 @@
-"""Aggregate a sweep's fold results into tidy tables, CIOPR per seizure, and the patient's OPP (pure).
+"""Aggregate a sweep's fold results into tidy tables, CIOPR per seizure, forecasts, and the patient's OPP (pure).
 
 :func:`aggregate` is a function of the :class:`~seizurepred.sweep.fold_result.FoldResult` s alone (plus the
 manifest, for the seizures' clock times): the executor that produced them and their order of arrival do not
@@ -20,6 +20,7 @@ from seizurepred.sweep.ciopr_table import ciopr_rows, paper_opp, reading_variant
 from seizurepred.sweep.config import SweepConfig
 from seizurepred.sweep.events import event_rows, event_rows_by_seizure
 from seizurepred.sweep.fold_result import FoldResult
+from seizurepred.sweep.forecast_table import forecast_rows
 from seizurepred.sweep.result import SweepResult
 from seizurepred.sweep.selection import opp_evidence
 
@@ -145,6 +146,7 @@ def aggregate(
         ciopr=ciopr,
         events=event_rows(manifest, folds, config=config),
         events_by_seizure=event_rows_by_seizure(manifest, folds, config=config),
+        forecast=forecast_rows(case, folds, config=config, manifest=manifest),
         opp_min=opp,
         opp_criterion=criterion,
         paper_opp_min=paper_k,

@@ -36,6 +36,69 @@ from seizurepred.windows.index import WindowConfig
 
 Protocol = Literal["paper", "chronological"]
 
+
+@dataclass(frozen=True)
+class ForecastOptions:
+    """Seizure-likelihood forecasts from each fold's continuous output (:mod:`seizurepred.sweep.forecast_table`).
+
+    They read finished folds and change none (not in :meth:`SweepConfig.fold_hash`).
+
+    Attributes
+    ----------
+    horizons_min : tuple of float
+        Forecast horizons ``H`` in minutes: each forecast is about the next ``H`` minutes (after the SPH) and uses
+        the ``H`` minutes of output before it. The first one is the report's, the figures' and ``summary.json``'s:
+        60 min, at least every length the paper sweeps (with ``H`` shorter than the preictal length, a model that
+        recognises the preictal state cannot tell which ``H`` minutes of it precede the onset, and its forecasts
+        before the last one are false by construction).
+    sph_min : float or None
+        Minutes between the end of a forecast's input and the start of its period; ``None``: the alarms' SPH
+        (``[alarms] sph_min``), so that forecasts and alarms are scored at one horizon.
+    calibration : {"platt", "isotonic", "none"}
+        Map from the raw window output to a probability, fitted per fold on its validation windows (never on the
+        held-out seizure); ``"none"``: the raw output.
+    prior : {"training", "validation"}
+        The preictal prior the calibrated output is stated at: ``"training"``, the share of the recorded hours
+        that the other seizures' preictal periods take (the odds are moved there from the validation windows',
+        usually balanced, share); ``"validation"``: the validation windows' share (no shift).
+    n_bins : int
+        Bins of the reliability diagram and of the Brier decomposition (uniform on [0, 1]).
+    tiw : float
+        The stated time in warning (fraction of forecast periods) at which sensitivity is compared with chance.
+    n_surrogates : int
+        Surrogates of that comparison and of the skill's p-value ``p_skill`` (0: none).
+    """
+
+    horizons_min: tuple[float, ...] = (60.0, 10.0)
+    sph_min: float | None = None
+    calibration: Literal["platt", "isotonic", "none"] = "platt"
+    prior: Literal["training", "validation"] = "training"
+    n_bins: int = 10
+    tiw: float = 0.2
+    n_surrogates: int = 200
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.horizons_min, tuple | list) or not self.horizons_min:
+            raise ConfigError(
+                f"Invalid value for 'horizons_min': allowed a non-empty list of minutes; got {self.horizons_min!r}."
+            )
+        for h in self.horizons_min:
+            check_number("horizons_min", h, min_value=0.0, inclusive_min=False)
+        horizons = tuple(float(h) for h in self.horizons_min)  # 60 and 60.0: one config, one hash
+        if len(set(horizons)) != len(horizons):
+            raise ConfigError(
+                f"Invalid value for 'horizons_min': allowed distinct horizons; got {list(horizons)}."
+            )
+        object.__setattr__(self, "horizons_min", horizons)
+        if self.sph_min is not None:
+            check_number("sph_min", self.sph_min, min_value=0.0)
+        check_option("calibration", self.calibration, ("platt", "isotonic", "none"))
+        check_option("prior", self.prior, ("training", "validation"))
+        check_number("n_bins", self.n_bins, min_value=1, integer=True)
+        check_number("tiw", self.tiw, min_value=0.0, max_value=1.0, inclusive_min=False)
+        check_number("n_surrogates", self.n_surrogates, min_value=0, integer=True)
+
+
 #: Largest seizure id the seed-range check allows for (``SeizureEvent.seizure_id`` counts from 0 per patient).
 MAX_SEIZURE_ID = 999
 
@@ -71,10 +134,11 @@ class SweepConfig:
         Seeded, class-balanced subsample of the training windows (quick CPU runs); ``None`` = all.
     n_surrogates : int
         Seizure-time surrogates for the event-level significance test (0 skips it).
-    label, window, preprocess, train, alarms, ciopr, selector, reference : stage configs
+    label, window, preprocess, train, alarms, ciopr, selector, reference, forecast : stage configs
         ``label.preictal_min`` is overridden by each swept length; ``selector`` holds the OPP selector's options
         (:mod:`seizurepred.evaluation.opp`); ``reference`` which interictal EEG is held out from every fold as the
-        selector's reference (:class:`~seizurepred.evaluation.reference.ReferenceOptions`; it changes the folds).
+        selector's reference (:class:`~seizurepred.evaluation.reference.ReferenceOptions`; it changes the folds);
+        ``forecast`` the seizure-likelihood forecasts (:class:`ForecastOptions`).
     """
 
     preictal_mins: tuple[int, ...] = (60, 45, 30, 15)
@@ -96,6 +160,7 @@ class SweepConfig:
     ciopr: CioprOptions = field(default_factory=CioprOptions)
     selector: SelectorOptions = field(default_factory=SelectorOptions)
     reference: ReferenceOptions = field(default_factory=ReferenceOptions)
+    forecast: ForecastOptions = field(default_factory=ForecastOptions)
 
     def __post_init__(self) -> None:
         if not self.preictal_mins:
@@ -121,6 +186,26 @@ class SweepConfig:
         self._check_model()
         self._check_seed_range()
         self._check_horizons()
+        self._check_forecast()
+
+    @property
+    def forecast_sph_min(self) -> float:
+        """The forecasts' SPH in minutes (``forecast.sph_min``, else the alarms')."""
+        return self.alarms.sph_min if self.forecast.sph_min is None else float(self.forecast.sph_min)
+
+    def _check_forecast(self) -> None:
+        """Forecast horizons hold at least one window; their SPH is at least the labels' (as the alarms')."""
+        window_min = self.window.window_s / 60.0
+        for h in self.forecast.horizons_min:
+            if h < window_min:
+                raise ConfigError(
+                    f"Invalid value for 'forecast.horizons_min': allowed >= one window ({window_min:g} min); got {h:g}."
+                )
+        if self.forecast_sph_min < self.label.sph_min:
+            raise ConfigError(
+                f"Invalid value for 'forecast.sph_min': allowed >= label.sph_min ({self.label.sph_min:g} min); got "
+                f"{self.forecast_sph_min:g}."
+            )
 
     def _check_horizons(self) -> None:
         """The labels' SPH and the alarms' SPH are one idea in two places; their relation is checked.
@@ -167,11 +252,13 @@ class SweepConfig:
         return config_hash(self)
 
     def fold_hash(self) -> str:
-        """Stable content hash of what a fold's result depends on: the config without ``selector`` (the OPP
-        selector reads finished folds and changes none). Fold files carry it, so that a sweep resumed or a run
-        re-reported with other selector options reuses its folds, and a run with another config refuses them."""
+        """Stable content hash of what a fold's result depends on: the config without ``selector`` and
+        ``forecast`` (the OPP selector and the forecasts read finished folds and change none). Fold files carry it,
+        so that a sweep resumed or a run re-reported with other selector or forecast options reuses its folds, and a
+        run with another config refuses them."""
         data = config_to_dict(self)
         data.pop("selector", None)
+        data.pop("forecast", None)
         return content_hash("SweepConfig folds", data)
 
 
@@ -184,6 +271,7 @@ _STAGES = {
     "ciopr": CioprOptions,
     "selector": SelectorOptions,
     "reference": ReferenceOptions,
+    "forecast": ForecastOptions,
 }
 
 

@@ -19,8 +19,10 @@ from seizurepred.evaluation.reference import ReferenceOutput
 from seizurepred.labels.segments import LabelConfig
 from seizurepred.sweep.plan import Fold
 
-#: Version of the fold file format (bump when a field changes meaning).
+#: Version of the fold file format (bump when a field changes meaning; a new optional array needs no bump).
 FOLD_FORMAT = 3
+#: The validation arrays (optional: older fold files lack them).
+_VAL_ARRAYS = ("val_true", "val_score", "val_seizure")
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,10 @@ class FoldResult:
         protocol's interictal training data lies there; flagged in the event tables).
     history : tuple of dict
         One row per training epoch.
+    val_true, val_score, val_seizure : ndarray of shape (n_val,) or None
+        The validation windows' labels, the trained model's probabilities of them and their seizures (-1
+        interictal): the calibration set of the fold's forecasts (:mod:`seizurepred.sweep.forecast_table`), never
+        tested on. ``None`` in fold files written before they were kept (the forecasts are then uncalibrated).
     """
 
     fold: Fold
@@ -73,6 +79,9 @@ class FoldResult:
     reference: ReferenceOutput | None = field(default=None, repr=False)
     train_overlap_h: float = 0.0
     history: tuple[dict[str, float], ...] = field(default=(), repr=False)
+    val_true: np.ndarray | None = field(default=None, repr=False)
+    val_score: np.ndarray | None = field(default=None, repr=False)
+    val_seizure: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -120,6 +129,7 @@ def _fold_from_dict(d: dict[str, Any]) -> Fold:
 def to_payload(result: FoldResult) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """``(meta, arrays)``: a strict-JSON-ready dict and the named arrays of ``result``."""
     arrays = {"y_true": result.y_true, "y_score": result.y_score}
+    arrays.update({name: getattr(result, name) for name in _VAL_ARRAYS if getattr(result, name) is not None})
     cont = result.continuous
     if cont is not None:
         arrays["cont_times_min"] = cont.times_min_before_onset
@@ -155,6 +165,16 @@ def to_payload(result: FoldResult) -> tuple[dict[str, Any], dict[str, np.ndarray
         "reference": None if ref is None else {"window_s": ref.window_s},
     }
     return json_safe(meta), arrays
+
+
+def _val_arrays(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray | None]:
+    """The validation arrays of a payload: all three, or none (a fold file written before they were kept)."""
+    if not all(name in arrays for name in _VAL_ARRAYS):
+        return dict.fromkeys(_VAL_ARRAYS)
+    out = {name: np.asarray(arrays[name]) for name in _VAL_ARRAYS}
+    if len({a.shape for a in out.values()}) != 1 or out["val_true"].ndim != 1:
+        raise ValueError(f"validation arrays of different shapes {[a.shape for a in out.values()]}")
+    return out
 
 
 def from_payload(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> FoldResult:
@@ -200,6 +220,7 @@ def from_payload(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> FoldRes
             reference=ref,
             train_overlap_h=float(meta["train_overlap_h"]),
             history=tuple(nan_for_none(row) for row in meta["history"]),
+            **_val_arrays(arrays),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ConfigError(f"not a fold result of this version ({exc})") from None

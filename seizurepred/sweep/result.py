@@ -7,7 +7,10 @@ Tables (one row per ...):
   figures), mean SPC ("prediction time") and mean CIOPR;
 * ``ciopr``: length x seizure x repeat: every CIOPR term (``seizurepred.evaluation.ciopr``);
 * ``events``: length x repeat: alarms on the folds' continuous outputs, pooled (SOP/SPH, FPR/h, time in
-  warning, p-values against chance; :mod:`seizurepred.sweep.events`).
+  warning, p-values against chance; :mod:`seizurepred.sweep.events`);
+* ``forecast``: length x horizon x fold, and length x horizon pooled: seizure-likelihood forecasts from the folds'
+  calibrated continuous outputs (Brier score and decomposition, skill against the training seizure rate, Sen/TiW
+  area, improvement over chance; :mod:`seizurepred.sweep.forecast_table`).
 """
 
 from __future__ import annotations
@@ -33,6 +36,9 @@ class SweepResult:
         Tidy tables (see the module docstring).
     events_by_seizure : list of dict
         The alarms of each fold's timeline alone (one row per length x held-out seizure x repeat).
+    forecast : list of dict
+        The forecast table (see the module docstring); ``summary()["brier_skill"]`` holds its pooled skill scores
+        of the first horizon.
     opp_min : int or None
         Optimal preictal period in minutes, from the OPP selector (:mod:`seizurepred.evaluation.opp`); ``None``
         when no length is better than chance.
@@ -87,9 +93,23 @@ class SweepResult:
     skipped: list[dict[str, Any]] = field(default_factory=list)
     folds: tuple[FoldResult, ...] = field(default=(), repr=False)
     failed: list[dict[str, Any]] = field(default_factory=list)
+    forecast: list[dict[str, Any]] = field(default_factory=list)
+
+    def brier_skill(self) -> dict[str, float]:
+        """Brier skill score of the pooled forecasts per length (key: minutes as text), first horizon only."""
+        first = self.config.forecast.horizons_min[0]
+        return {
+            str(r["preictal_min"]): float(r["bss"])
+            for r in self.forecast
+            if r["scope"] == "pooled" and r["horizon_min"] == first
+        }
 
     def summary(self) -> dict[str, Any]:
-        """JSON-ready summary: OPP, criterion, the pooled table and what was skipped."""
+        """JSON-ready summary: OPP, criterion, the pooled table, the forecasts' skill and what was skipped.
+
+        ``brier_skill``: the pooled Brier skill score per length (``{"30": 0.2, ...}``; NaN, written ``null``, when
+        undefined) at ``forecast_horizon_min``, the first horizon of ``[forecast]``.
+        """
         return {
             "case": self.case,
             "protocol": self.config.protocol,
@@ -104,6 +124,8 @@ class SweepResult:
             "opp_evidence": self.opp_evidence,
             "opp_variants": self.opp_variants,
             "pooled": self.pooled,
+            "forecast_horizon_min": self.config.forecast.horizons_min[0],
+            "brier_skill": self.brier_skill(),
             "skipped": self.skipped,
             "failed": self.failed,
             "config_hash": self.config.hash(),

@@ -1,9 +1,10 @@
 """The fold task: train and evaluate one :class:`~seizurepred.sweep.plan.Fold`, return its ``FoldResult``.
 
 A fold materialises its windows from the signal cache (one host-to-device copy per part), trains a fresh model
-with early stopping (checkpointed, resumable), scores the test windows (segment metrics), and runs the model over
-the held-out seizure's pre-onset record (continuous output, the input of CIOPR, of the alarms and of the OPP
-selector). Apart from its checkpoint it writes nothing: the executor hands the result to the run store.
+with early stopping (checkpointed, resumable), scores the validation windows (the calibration set of the
+forecasts) and the test windows (segment metrics), and runs the model over the held-out seizure's pre-onset record
+(continuous output, the input of CIOPR, of the alarms, of the forecasts and of the OPP selector). Apart from its
+checkpoint it writes nothing: the executor hands the result to the run store.
 """
 
 from __future__ import annotations
@@ -170,7 +171,12 @@ def run_fold(
         model, X_tr, y_tr, X_va, y_va, config=train_cfg, checkpoint_path=checkpoint_path, resume=resume
     )
     train_s = time.perf_counter() - t0
-    del X_tr, y_tr, X_va, y_va
+    del X_tr, y_tr
+    # the calibration set of the fold's forecasts: the validation windows, scored by the trained model
+    val_score = np.asarray(predict_proba(model, X_va, device=str(device)), dtype=np.float32)
+    val_true = y_va.cpu().numpy().astype(np.int8)
+    val_seizure = index.seizure_id[split.val].astype(np.int32)
+    del X_va, y_va
     X_te, y_te = materialize(patient.cache, index.select(split.test), device=device)
     y_score = predict_proba(model, X_te, device=str(device))
     y_true = y_te.cpu().numpy().astype(np.int8)
@@ -205,4 +211,7 @@ def run_fold(
         reference=reference,
         train_overlap_h=training_overlap_h(cont, seen, onset),
         history=tuple(result.history),
+        val_true=val_true,
+        val_score=val_score,
+        val_seizure=val_seizure,
     )

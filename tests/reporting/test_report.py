@@ -12,9 +12,11 @@ import pytest
 from _factories import fold_result
 
 from seizurepred.evaluation.continuous import ContinuousOutput
+from seizurepred.io.manifest import Manifest, Recording, Seizure
 from seizurepred.reporting.report import plot_continuous, render_report, write_sweep
 from seizurepred.sweep.config import SweepConfig
 from seizurepred.sweep.fold_result import FoldResult
+from seizurepred.sweep.forecast_table import forecast_rows
 from seizurepred.sweep.result import SweepResult
 
 NAN = math.nan
@@ -24,6 +26,22 @@ NOTE = "Data: the built-in synthetic test patient (no real EEG)."
 def _cont(seizure_id: int, step_min: float, n_win: int = 1440) -> ContinuousOutput:
     t = np.arange(n_win, 0, -1) * 5.0 / 60.0
     return ContinuousOutput(seizure_id, t, (t <= step_min).astype(float), n_win * 5.0 / 3600.0, 5.0)
+
+
+def _manifest() -> Manifest:
+    """Two 2-h recordings a day apart, a seizure near the end of each (the folds' training seizure rate)."""
+    recs = tuple(
+        Recording(f"chb97_{i + 1:02d}.edf", i * 86400.0, i * 86400.0 + 7300.0, ("FP1-F7",), (Seizure(7200.0, 7230.0),))
+        for i in range(2)
+    )
+    return Manifest(case="chb97", sfreq=256.0, recordings=recs)
+
+
+def _val(sid: int) -> dict:
+    """Validation windows of the other seizure (the calibration set), scores separating the classes."""
+    y = np.repeat(np.array([0, 1], np.int8), 50)
+    score = np.clip(0.25 + 0.5 * y + np.linspace(-0.2, 0.2, 100), 0.01, 0.99).astype(np.float32)
+    return {"val_true": y, "val_score": score, "val_seizure": np.where(y == 1, 1 - sid, -1).astype(np.int32)}
 
 
 def _fold(k: int, sid: int, *, repeat: int = 0, continuous: bool = True) -> FoldResult:
@@ -41,6 +59,7 @@ def _fold(k: int, sid: int, *, repeat: int = 0, continuous: bool = True) -> Fold
         y_true=np.array([0, 1, 0, 1], dtype=np.int8),
         y_score=np.array([0.2, 0.7, 0.4, 0.9], dtype=np.float32),
         continuous=_cont(sid, k) if continuous else None,
+        **_val(sid),
     )
 
 
@@ -99,6 +118,7 @@ def _result(*, continuous: bool = True, skipped=()) -> SweepResult:
         opp_explanation="Paper CIOPR picks 60 min, but ..." if continuous else "",
         skipped=list(skipped),
         folds=folds,
+        forecast=forecast_rows("chb97", folds, config=cfg, manifest=_manifest()) if continuous else [],
     )
 
 
@@ -126,9 +146,10 @@ def written(tmp_path_factory):
 
 def test_write_sweep_writes_every_file(written):
     out, written = written
-    tables = ("segments", "pooled", "opp_evidence", "ciopr", "events", "events_by_seizure")
+    tables = ("segments", "pooled", "opp_evidence", "ciopr", "events", "events_by_seizure", "forecast")
     want = {f"{t}.{ext}" for t in tables for ext in ("csv", "json")}
     want |= {"summary.json", "data.json", "report.md", "continuous.png", "opp_evidence.png", "roc.png", "timings.csv"}
+    want |= {"reliability.png", "sen_tiw.png"}
     assert set(written) == want
     for name, path in written.items():
         assert path == out / name
@@ -141,7 +162,7 @@ def test_write_sweep_writes_every_file(written):
 def test_tables_round_trip(written):
     tmp_path = written[0]
     res = _result()
-    for name in ("segments", "pooled", "ciopr", "events", "events_by_seizure"):
+    for name in ("segments", "pooled", "ciopr", "events", "events_by_seizure", "forecast"):
         rows = _strict_json(tmp_path / f"{name}.json")
         assert len(rows) == len(getattr(res, name))
         with open(tmp_path / f"{name}.csv", newline="", encoding="utf-8") as fh:
@@ -165,6 +186,39 @@ def test_summary_json_is_strict_json_with_nan_as_null(written):
     assert summary["config_hash"] == res.config.hash()
     assert summary["pooled"][0]["auc"] is None
     assert summary["pooled"][1]["f1"] == 0.8
+    # the pooled forecasts' skill per length, first horizon (60 min): the forecast table's pooled rows
+    assert summary["forecast_horizon_min"] == 60.0
+    pooled = {str(r["preictal_min"]): r["bss"] for r in res.forecast if r["scope"] == "pooled" and r["horizon_min"] == 60}
+    assert set(summary["brier_skill"]) == {"60", "15"} and set(pooled) == {"60", "15"}
+    for k, bss in summary["brier_skill"].items():
+        assert bss == pytest.approx(pooled[k]) if math.isfinite(pooled[k]) else bss is None
+
+
+def test_forecast_table_and_section(written):
+    tmp_path = written[0]
+    res = _result()
+    rows = _strict_json(tmp_path / "forecast.json")
+    assert {(r["scope"], r["preictal_min"], r["horizon_min"]) for r in rows} == {
+        (s, k, h) for s in ("fold", "pooled") for k in (60, 15) for h in (60.0, 10.0)
+    }
+    assert len(rows) == 2 * 2 * (2 + 1)  # lengths x horizons x (2 folds + pooled)
+    assert {r["calibration"] for r in rows} == {"platt"}
+    with open(tmp_path / "forecast.csv", newline="", encoding="utf-8") as fh:
+        assert len(list(csv.DictReader(fh))) == len(rows)
+    text = (tmp_path / "report.md").read_text(encoding="utf-8")
+    head = "## Seizure-likelihood forecasts (horizons 60, 10 min, SPH 5 min)"
+    assert head in text and text.index("## Event level") < text.index(head)
+    assert "calibrated (platt) on that fold's validation windows, never on the held-out seizure" in text
+    assert "**Not calibrated:**" not in text
+    for r in res.forecast:
+        if r["scope"] == "pooled":
+            assert f"| {r['preictal_min']} | {r['horizon_min']:.3g} | 2 | {r['n_forecasts']} |" in text
+    assert (tmp_path / "reliability.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # a result whose folds carry no validation scores (fold files of an earlier version) says so
+    old = tuple(dataclasses.replace(f, val_true=None, val_score=None, val_seizure=None) for f in res.folds)
+    rows = forecast_rows("chb97", old, config=res.config, manifest=_manifest())
+    text = render_report(dataclasses.replace(res, folds=old, forecast=rows))
+    assert "**Not calibrated:** 4 of 4 folds give the raw output (uncalibrated (no validation scores in the fold" in text
 
 
 def test_report_md_has_opp_line_and_data_note(written):
@@ -205,7 +259,7 @@ def test_render_report_without_ciopr_or_opp():
     assert '**Optimal preictal period (OPP): not testable** (`opp_verdict = "not_testable"`): no length could' in text
     assert "no preictal period found" not in text
     assert "Paper CIOPR (the paper's criterion, reported beside it): 15 min (F1)." in text
-    assert "## Event level" not in text
+    assert "## Event level" not in text and "## Seizure-likelihood forecasts" not in text
     none = SweepResult(
         case="chb97", config=res.config, segments=[], pooled=[], ciopr=[], events=[], opp_min=None,
         opp_criterion="none",

@@ -135,13 +135,17 @@ def test_reports_written(sweep_result, tmp_path):
         "ciopr.csv",
         "events.csv",
         "events_by_seizure.csv",
+        "forecast.csv",
         "summary.json",
         "report.md",
     ):
         assert (tmp_path / name).is_file(), name
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["opp_min"] == 30 and summary["paper_opp_min"] == result.paper_opp_min
-    assert "continuous.png" in written
+    assert {"continuous.png", "forecast.csv", "reliability.png", "sen_tiw.png"} <= set(written)
+    # forecasts calibrated on each fold's validation windows, the pooled skill per length in the summary
+    assert {r["calibration"] for r in result.forecast} == {"platt"}
+    assert set(summary["brier_skill"]) == {"30", "15"}
     report = (tmp_path / "report.md").read_text()
     assert '**Optimal preictal period (OPP): 30 min** (`opp_verdict = "opp"`; criterion: preictal-band test' in report
     assert summary["opp_verdict"] == "opp" and summary["opp_interval_min"] == result.opp_interval_min
@@ -158,6 +162,11 @@ def test_null_patient_has_no_preictal_period(tmp_path_factory):
     assert (result.opp_min, result.opp_criterion, result.opp_verdict) == (None, "no preictal period found", "no_change")
     assert all(not e["significant"] and e["p_corrected"] > 0.05 for e in result.opp_evidence)
     assert result.paper_opp_min in (30, 15)  # paper CIOPR names a length anyway
+    # nor is the forecasts' skill more than chance: p_skill of every pooled row above 0.05 (Bonferroni over rows)
+    pooled = [r for r in result.forecast if r["scope"] == "pooled"]
+    assert len(pooled) == 4 and all(r["calibration"] == "platt" for r in pooled)
+    assert all(r["p_skill"] * len(pooled) > 0.05 for r in pooled), [(r["preictal_min"], r["horizon_min"],
+                                                                       r["bss"], r["p_skill"]) for r in pooled]
 
 
 @pytest.mark.slow
