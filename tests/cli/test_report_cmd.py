@@ -29,8 +29,8 @@ from seizurepred.sweep.fold_result import FoldResult
 H = 3600.0
 N_WIN = 2880
 CONFIG = SweepConfig(preictal_mins=(30, 15), n_surrogates=0)
-FIGURES = {"continuous.png", "opp_evidence.png", "roc.png", "alarms.png"}
-TABLES = {f"{t}.{e}" for t in ("segments", "pooled", "opp_evidence", "ciopr", "events", "events_by_seizure")
+FIGURES = {"continuous.png", "opp_evidence.png", "roc.png", "alarms.png", "reliability.png", "sen_tiw.png"}
+TABLES = {f"{t}.{e}" for t in ("segments", "pooled", "opp_evidence", "ciopr", "events", "events_by_seizure", "forecast")
           for e in ("csv", "json")} | {"summary.json", "data.json", "report.md"}  # fmt: skip
 
 
