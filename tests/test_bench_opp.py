@@ -51,7 +51,7 @@ def test_two_patient_benchmark_recovers_the_planted_length_and_finds_nothing_on_
     assert sig["selector"] == sig["planted_min"] == 15
     assert null["selector"] is None and null["planted_min"] is None
     table = capsys.readouterr().out
-    assert "| selector | 1/1 (100 %) |" in table and "paper CIOPR rounded/sustained/koutsouvelis_r1" in table
+    assert "| selector | 1/1 (100 %) |" in table and "paper CIOPR rounded/sustained/run_centre/koutsouvelis_r1" in table
     rows = table.rstrip().splitlines()
     assert rows[-2].startswith("| auc |") and rows[-1] == "Selector missed: none"
     # --rescore re-applies every criterion to the kept fold outputs, without training: the same outcomes

@@ -110,8 +110,10 @@ def sweep(
     config = apply_overrides(base, **overrides)
     out_dir = out_dir or Path("runs") / f"{patient}-{config.protocol}"
     manifest = load_any(data_root, patient, layout=layout)
+    configured = config.channels
     config, channel_line = settle_channels(manifest, config, given=channels_set_in(config_path))
-    click.echo(channel_line, err=True)  # which channel set, and why (the BIDS release has 18 channels)
+    if configured == "auto" or config.channels != configured:  # which channel set, and why (BIDS release: 18)
+        click.echo(channel_line, err=True)
     preflight(manifest, config)  # nothing is read or written before the config is known to plan folds
     ensure_dir(out_dir)  # an unwritable --out fails now, not after the cache build
     data = prepare_for_sweep(patient, config, data_root=data_root, cache_dir=cache_dir, manifest=manifest)

@@ -199,7 +199,8 @@ class SweepConfig:
         for h in self.forecast.horizons_min:
             if h < window_min:
                 raise ConfigError(
-                    f"Invalid value for 'forecast.horizons_min': allowed >= one window ({window_min:g} min); got {h:g}."
+                    f"Invalid value for 'forecast.horizons_min': allowed >= one window ([window] window_s = "
+                    f"{self.window.window_s:g} s = {window_min:g} min); got {h:g}."
                 )
         if self.forecast_sph_min < self.label.sph_min:
             raise ConfigError(

@@ -614,7 +614,8 @@ _config_case("unknown-model", "[sweep]\nmodel = \"resnet9000\"\n",
 _config_case("nan-window", "[window]\nwindow_s = nan\n",
              r"{name} \[window\]: Invalid value for 'window_s': allowed a finite number; got nan\.")  # fmt: skip
 _config_case("window-longer-than-data", TINY_SWEEP_TOML.replace("[window]\n", "[window]\nwindow_s = 7200.0\n"),
-             r"chb01: the config plans no fold to train \(30 min: .*\)\.")  # fmt: skip
+             r"{name} \[sweep\]: Invalid value for 'forecast.horizons_min': allowed >= one window \(\[window\] "
+             r"window_s = 7200 s = 120 min\); got 60\.")  # fmt: skip
 _config_case("toml-syntax-error", "[sweep\nrepeats = 1\n", r"{config}: invalid TOML: .*")
 _config_case("toml-not-utf8", b"[sweep]\nmodel = \"sm\xe4ll\"\n",
              r"{config}: invalid TOML: not UTF-8 text \(byte 0xe4 at line 2, column 12\)\.")  # fmt: skip
