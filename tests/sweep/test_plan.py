@@ -114,7 +114,9 @@ def test_preflight_refuses_a_config_that_plans_nothing_before_reading_any_data()
     m = _manifest()
     assert preflight(m, CONFIG) == 12
     with pytest.raises(ConfigError, match=r"chb90: the config plans no fold to train \(60 min: no paper split"):
-        preflight(m, dataclasses.replace(CONFIG, window=dataclasses.replace(CONFIG.window, window_s=7200.0)))
+        long_windows = dataclasses.replace(CONFIG, window=dataclasses.replace(CONFIG.window, window_s=7200.0),
+                                           forecast=dataclasses.replace(CONFIG.forecast, horizons_min=(240.0,)))
+        preflight(m, long_windows)
 
 
 def test_fold_is_a_plain_value():
